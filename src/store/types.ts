@@ -1,0 +1,170 @@
+/**
+ * Shapes of the v2 store: the rows of the tree, the events, the requests applied from the
+ * log, and the backend the store reads and writes through (ARCHITECTURE.md, "The tree lives
+ * in SQLite"). Source: etcd server/etcdserver/api/v2store (node.go, event.go, store.go).
+ */
+
+/** Count of store changes: `X-Etcd-Index`, `modifiedIndex`. 0 for an empty store. */
+export type EtcdIndex = number
+
+/**
+ * One node of the tree as stored. `key` is the full cleaned path ('/a/b'); the root is '/'
+ * and is never stored (it always exists, as an index-less directory).
+ */
+export interface NodeRecord {
+  readonly key: string
+  readonly dir: boolean
+  /** The value of a file; '' for directories. */
+  readonly value: string
+  readonly createdIndex: EtcdIndex
+  readonly modifiedIndex: EtcdIndex
+  /** Absolute expiry in ms since the epoch; null for a permanent node. */
+  readonly expiresAtMs: number | null
+}
+
+/** The actions etcd reports (spec §4.1). */
+export type Action =
+  | 'get'
+  | 'set'
+  | 'create'
+  | 'update'
+  | 'compareAndSwap'
+  | 'delete'
+  | 'compareAndDelete'
+  | 'expire'
+
+/**
+ * One applied change as kept in the event history (etcd's 1000-event window, spec §11.6).
+ * `json` is the event body exactly as answered (with its trailing '\n'; ttl values frozen).
+ */
+export interface HistoryRecord {
+  readonly index: EtcdIndex
+  readonly action: Action
+  /** The event's node key ('/a/b'). */
+  readonly key: string
+  /** The event's node is a directory (a directory's delete/expire also reaches watchers below it). */
+  readonly dir: boolean
+  /** A refresh: kept in history, never delivered to watchers (spec §9.4). */
+  readonly refresh: boolean
+  readonly json: string
+}
+
+/**
+ * Where the store keeps its tree and history. Implementations: `MemoryStoreBackend`
+ * (store/memory-backend.ts, tests and simulator) and the SQLite backend (storage module),
+ * which writes inside the member loop's transaction. All methods are synchronous.
+ */
+export interface StoreBackend {
+  /** The node at `key`, or undefined. Never called with '/'. */
+  getNode(key: string): NodeRecord | undefined
+  /** Direct children of directory `dirKey` ('/' for the root), ascending by UTF-8 bytes of key. */
+  children(dirKey: string): NodeRecord[]
+  /** Every node strictly below `dirKey`, ascending by UTF-8 bytes of key (parents before children). */
+  descendants(dirKey: string): NodeRecord[]
+  /** Inserts or replaces the node at `node.key`. */
+  putNode(node: NodeRecord): void
+  /** Removes the node at `key` and every node below it. */
+  deleteTree(key: string): void
+  /** The earliest `expiresAtMs` of any node, or undefined when no node has a TTL. */
+  earliestExpirationMs(): number | undefined
+  /** Nodes with expiresAtMs ≤ `timeMs`, ordered by (expiresAtMs, key). */
+  expiredBy(timeMs: number): NodeRecord[]
+
+  /** Appends one event; `record.index` is one more than the last appended. */
+  appendEvent(record: HistoryRecord): void
+  /** Events with index ≥ `fromIndex`, ascending, at most `limit`. */
+  eventsFrom(fromIndex: EtcdIndex, limit: number): HistoryRecord[]
+  /** Index of the oldest kept event, or undefined when none. */
+  oldestEventIndex(): EtcdIndex | undefined
+  /** Index of the newest event (the store's current etcd index), or 0 when none ever. */
+  lastEventIndex(): EtcdIndex
+  /** Forgets events with index < `index`. */
+  trimEventsBefore(index: EtcdIndex): void
+}
+
+/**
+ * A change to the store, as carried (JSON) in a Raft log entry and applied on every member.
+ * The HTTP layer builds it from a request (spec §3.1 dispatch table); `prevIndex` is the
+ * normalized decimal text of a uint64 ('' when absent or 0), so 2^64-1 survives intact.
+ * `ttlSeconds` is null for no TTL; the expiry is `timeMs + ttlSeconds * 1000`, where
+ * `timeMs` is the proposing member's clock carried in the entry (ARCHITECTURE decision 1).
+ */
+export type StoreRequest =
+  | {
+      readonly op: 'set'
+      readonly key: string
+      readonly value: string
+      readonly dir: boolean
+      readonly ttlSeconds: number | null
+      readonly refresh: boolean
+    }
+  | {
+      readonly op: 'create'
+      readonly key: string
+      readonly value: string
+      readonly dir: boolean
+      readonly ttlSeconds: number | null
+      /** POST: create `<key>/<20-digit new index>` (spec §8). */
+      readonly inOrder: boolean
+    }
+  | {
+      readonly op: 'update'
+      readonly key: string
+      readonly value: string
+      readonly ttlSeconds: number | null
+      readonly refresh: boolean
+    }
+  | {
+      readonly op: 'compareAndSwap'
+      readonly key: string
+      readonly value: string
+      readonly ttlSeconds: number | null
+      readonly refresh: boolean
+      /** undefined: no value condition. */
+      readonly prevValue: string | undefined
+      readonly prevIndex: string
+    }
+  | { readonly op: 'delete'; readonly key: string; readonly dir: boolean; readonly recursive: boolean }
+  | {
+      readonly op: 'compareAndDelete'
+      readonly key: string
+      readonly prevValue: string | undefined
+      readonly prevIndex: string
+    }
+
+/** Options of a read (spec §4.3). */
+export interface GetOptions {
+  readonly recursive: boolean
+  readonly sorted: boolean
+}
+
+/** The result of a store operation: the event, its index and its body. */
+export interface Event {
+  readonly action: Action
+  /** For writes, the new etcd index (= node.modifiedIndex); for reads, the current index. */
+  readonly index: EtcdIndex
+  /** The body as etcd answers it, with the trailing '\n'. */
+  readonly json: string
+  /** A `set` that created the node answers 201; everything else (but `create`) 200 (spec §5.1). */
+  readonly created: boolean
+}
+
+/** `/v2/stats/store` counters, in etcd's field order (spec §12.3). */
+export interface StoreStats {
+  getsSuccess: number
+  getsFail: number
+  setsSuccess: number
+  setsFail: number
+  deleteSuccess: number
+  deleteFail: number
+  updateSuccess: number
+  updateFail: number
+  createSuccess: number
+  createFail: number
+  compareAndSwapSuccess: number
+  compareAndSwapFail: number
+  compareAndDeleteSuccess: number
+  compareAndDeleteFail: number
+  expireCount: number
+  watchers: number
+}
