@@ -1,0 +1,147 @@
+/**
+ * @module cli
+ * The `arbor` command: reads config (flags, ETCD_* variables, --config-file), builds the
+ * member from its parts, serves clients, and stops cleanly on SIGTERM/SIGINT. The
+ * composition root: the only code that touches `process`.
+ */
+import { readFileSync } from 'node:fs'
+import pino from 'pino'
+import { ConfigError, loadConfig, versionText, type MemberConfig } from '../config/index.js'
+import { buildApp } from '../http/index.js'
+import { SeededRng, systemClock } from '../lib/index.js'
+import { RawNode, type Message } from '../raft/index.js'
+import { Member, type MemberStorage } from '../server/index.js'
+import { SqliteStoreBackend } from '../storage/index.js'
+import { Store } from '../store/index.js'
+import { openMember, type OpenedMember } from './bootstrap.js'
+import { arborVersion } from './version.js'
+
+function main(): void {
+  let loaded
+  try {
+    loaded = loadConfig(process.argv.slice(2), process.env, (path) => readFileSync(path, 'utf8'))
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    process.stderr.write(`arbor: ${error.message}\n`)
+    process.exit(2)
+  }
+  if (loaded.kind === 'help') {
+    process.stdout.write(loaded.text + '\n')
+    process.exit(0)
+  }
+  if (loaded.kind === 'version') {
+    process.stdout.write(
+      versionText({ arborVersion, nodeVersion: process.version, platform: process.platform, arch: process.arch }),
+    )
+    process.exit(0)
+  }
+  void run(loaded.config)
+}
+
+async function run(config: MemberConfig): Promise<void> {
+  const logger = pino({ level: config.logLevel === 'panic' || config.logLevel === 'fatal' ? 'fatal' : config.logLevel })
+  let opened: OpenedMember
+  try {
+    opened = openMember(config)
+  } catch (error) {
+    process.stderr.write(`arbor: cannot open data directory ${config.dataDir}: ${(error as Error).message}\n`)
+    process.exit(2)
+  }
+  const member = buildMember(config, opened, logger)
+  const apps = config.listenClientUrls.map((url) => ({ url: new URL(url), app: buildApp(member, httpSettingsOf(config), logger) }))
+  member.start()
+  try {
+    for (const { url, app } of apps) {
+      await app.listen({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 2379) })
+    }
+  } catch (error) {
+    process.stderr.write(`arbor: cannot listen: ${(error as Error).message}\n`)
+    member.stop()
+    opened.db.close()
+    process.exit(2)
+  }
+  logger.info(
+    { name: config.name, memberId: opened.memberId, clusterId: opened.clusterId, clientUrls: config.listenClientUrls, dataDir: config.dataDir },
+    'serving clients',
+  )
+  const shutdown = (signal: string): void => {
+    logger.info({ signal }, 'stopping')
+    member.stop()
+    void Promise.all(apps.map(({ app }) => app.close())).finally(() => {
+      opened.db.close()
+      process.exit(0)
+    })
+  }
+  process.once('SIGTERM', () => shutdown('SIGTERM'))
+  process.once('SIGINT', () => shutdown('SIGINT'))
+}
+
+function buildMember(config: MemberConfig, opened: OpenedMember, logger: pino.Logger): Member {
+  const { db, log, meta, memberId, clusterId } = opened
+  const storage: MemberStorage = {
+    log,
+    transaction: (fn) => db.transaction(fn),
+    appliedIndex: () => meta.appliedIndex(),
+    setAppliedIndex: (index) => meta.setAppliedIndex(index),
+    members: () => meta.listMembers(),
+    upsertMember: (m) => meta.upsertMember({ ...m, peerUrls: [...m.peerUrls], clientUrls: [...m.clientUrls] }),
+    removeMember: (id) => meta.removeMember(id),
+  }
+  const raft = new RawNode(
+    {
+      id: memberId,
+      electionTicks: Math.max(2, Math.round(config.electionTimeoutMs / config.heartbeatIntervalMs)),
+      heartbeatTicks: 1,
+      preVote: true,
+      checkQuorum: true,
+      messageBytesMax: 1024 * 1024,
+      inflightMessagesMax: 256,
+      appliedIndex: meta.appliedIndex(),
+    },
+    log,
+    new SeededRng(Date.now() ^ process.pid),
+    logger.child({ module: 'raft' }),
+  )
+  const store = new Store(new SqliteStoreBackend(db), {
+    historyEventsMax: config.historyEventsMax,
+    watchersMax: config.watchersMax,
+  })
+  const peers = {
+    send(messages: readonly Message[]): void {
+      if (messages.length > 0) logger.debug({ count: messages.length }, 'no transport for peer messages yet')
+    },
+  }
+  return new Member({
+    raft,
+    store,
+    storage,
+    peers,
+    clock: systemClock,
+    logger: logger.child({ module: 'server' }),
+    settings: {
+      memberId,
+      clusterId,
+      name: config.name,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      pendingProposalsMax: config.pendingProposalsMax,
+      snapshotCount: config.snapshotCount,
+      syncIntervalMs: config.syncIntervalMs,
+    },
+  })
+}
+
+function httpSettingsOf(config: MemberConfig) {
+  return {
+    corsOrigins: config.cors === '*' ? [] : config.cors,
+    requestBodyBytesMax: config.requestBodyBytesMax,
+    watcherEventsMax: config.watcherEventsMax,
+    limits: { keyBytesMax: config.keyBytesMax, keyDepthMax: config.keyDepthMax, valueBytesMax: config.valueBytesMax },
+    headersTimeoutMs: 10_000,
+    requestReceiveTimeoutMs: 30_000,
+    keepAliveTimeoutMs: 30_000,
+    headerBytesMax: 1024 * 1024,
+  }
+}
+
+main()

@@ -1,0 +1,98 @@
+/**
+ * The /v2/keys handler (spec v2-api.md §2, §3): reads parameters the way Go's ParseForm
+ * does (form body first, then the query), validates them in etcd's order, and runs the
+ * read, write or watch on the member.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { ErrorCode, V2Error } from '../v2error/index.js'
+import type { MemberApi } from '../server/index.js'
+import { FormError, parseFormInto, type FormValues } from './form.js'
+import { parseKeyOperation, type KeyLimits } from './key-request.js'
+import { etcdHeaders, sendMethodNotAllowed, sendV2Error } from './render.js'
+import { serveWatch, type OpenWatches } from './watch.js'
+
+/** What the keys handler needs besides the member. */
+export interface KeysContext {
+  readonly member: MemberApi
+  readonly limits: KeyLimits & { readonly watcherEventsMax: number }
+  readonly openWatches: OpenWatches
+}
+
+const keysPrefix = '/v2/keys'
+
+/** The store key of a decoded request path under /v2/keys ('/' for the root). */
+export function keyOfPath(path: string): string {
+  let key = path.slice(keysPrefix.length)
+  while (key.endsWith('/')) key = key.slice(0, -1)
+  return key === '' ? '/' : key
+}
+
+/** Handles one key-space request. `rawQuery` is the query string without `?`. */
+export async function handleKeys(
+  ctx: KeysContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  path: string,
+  rawQuery: string,
+): Promise<FastifyReply | void> {
+  const method = request.method
+  if (method !== 'GET' && method !== 'HEAD' && method !== 'PUT' && method !== 'POST' && method !== 'DELETE') {
+    return sendMethodNotAllowed(reply, 'HEAD,GET,PUT,POST,DELETE')
+  }
+  const { member } = ctx
+  try {
+    const form = readForm(method, request, rawQuery)
+    const operation = parseKeyOperation(method, keyOfPath(path), form, ctx.limits, member.nowMs())
+    switch (operation.kind) {
+      case 'get': {
+        const event = operation.quorum ? await member.quorumGet(operation.key, operation) : member.get(operation.key, operation)
+        return reply.code(200).headers(etcdHeaders(member, event.index)).send(Buffer.from(event.json))
+      }
+      case 'watch':
+        return serveWatch(member, operation, reply, ctx.openWatches, ctx.limits.watcherEventsMax)
+      case 'write': {
+        const event = await member.write(operation.request)
+        const status = operation.request.op === 'create' || event.created ? 201 : 200
+        const body = operation.noValueOnSuccess && hasValueOnSuccess(event.json) ? `{"action":${actionOf(event.json)}}\n` : event.json
+        return reply.code(status).headers(etcdHeaders(member, event.index)).send(Buffer.from(body))
+      }
+    }
+  } catch (error) {
+    if (error instanceof V2Error) return sendV2Error(reply, member, error)
+    throw error
+  }
+}
+
+/** Go's ParseForm for a key-space request. @throws V2Error 210 */
+function readForm(method: string, request: FastifyRequest, rawQuery: string): FormValues {
+  const form: FormValues = new Map()
+  try {
+    if (method === 'PUT' || method === 'POST') readBody(request, form)
+    parseFormInto(rawQuery, form)
+  } catch (error) {
+    if (error instanceof FormError) throw new V2Error(ErrorCode.InvalidForm, error.message, 0)
+    throw error
+  }
+  return form
+}
+
+/** Parses the body as a form when its media type says so; other bodies are ignored (Q5). */
+function readBody(request: FastifyRequest, form: FormValues): void {
+  const contentType = request.headers['content-type']
+  if (contentType === undefined) return
+  const mediaType = contentType.split(';', 1)[0]?.trim().toLowerCase() ?? ''
+  if (mediaType === '') throw new FormError('mime: no media type')
+  if (mediaType !== 'application/x-www-form-urlencoded') return
+  const body = request.body
+  if (Buffer.isBuffer(body)) parseFormInto(body.toString('latin1'), form)
+}
+
+/** set, create, update and compareAndSwap answers lose node/prevNode under noValueOnSuccess (§4.6). */
+function hasValueOnSuccess(json: string): boolean {
+  return /^\{"action":"(set|create|update|compareAndSwap)"/.test(json)
+}
+
+function actionOf(json: string): string {
+  const end = json.indexOf('"', 11)
+  return json.slice(10, end + 1)
+}

@@ -1,0 +1,67 @@
+/**
+ * What the HTTP layer may ask of a member. http imports only these types; the member loop
+ * (member.ts) implements them.
+ */
+import type { Event, GetOptions, HistoryRecord, StoreRequest, StoreStats, WatchStart } from '../store/index.js'
+import type { MemberInfo } from './ports.js'
+
+/** `/v2/stats/self` (spec §12.3), in etcd's field order. */
+export interface SelfStats {
+  name: string
+  id: string
+  state: 'StateLeader' | 'StateFollower' | 'StateCandidate' | 'StatePreCandidate'
+  startTime: string
+  leaderInfo: { leader: string; uptime: string; startTime: string }
+  recvAppendRequestCnt: number
+  sendAppendRequestCnt: number
+}
+
+/** `/v2/stats/leader` (spec §12.3). */
+export interface LeaderStats {
+  leader: string
+  followers: Record<
+    string,
+    {
+      latency: { current: number; average: number; standardDeviation: number; minimum: number; maximum: number }
+      counts: { fail: number; success: number }
+    }
+  >
+}
+
+/** The member as the HTTP layer sees it. Errors are V2Errors (etcd codes). */
+export interface MemberApi {
+  /** etcd member ID (hex). */
+  readonly memberId: string
+  /** etcd cluster ID (hex), sent as `X-Etcd-Cluster-Id`. */
+  readonly clusterId: string
+  /** The member's clock in ms (for TTL bounds at the request edge). */
+  nowMs(): number
+  /** The store's current etcd index (`X-Etcd-Index`). */
+  etcdIndex(): number
+  /** Raft commit index and term (`X-Raft-Index`, `X-Raft-Term`). */
+  raftIndex(): number
+  raftTerm(): number
+  /** A local read (possibly stale on a follower). @throws V2Error 100, 104 */
+  get(key: string, options: GetOptions): Event
+  /** A linearizable read through ReadIndex (Raft thesis §6.4). @throws V2Error 100, 104, 300 */
+  quorumGet(key: string, options: GetOptions): Promise<Event>
+  /** Proposes a write and resolves with its applied event. @throws V2Error 1xx from the store, 300 */
+  write(request: StoreRequest): Promise<Event>
+  /** Registers a watch (spec §11). @throws V2Error 401, 300 (too many watchers) */
+  watch(
+    key: string,
+    options: { recursive: boolean; stream: boolean; sinceIndex: number },
+    onEvent: (record: HistoryRecord) => boolean,
+  ): WatchStart
+  storeStats(): StoreStats
+  selfStats(): SelfStats
+  /** undefined when this member is not the leader (etcd answers 403). */
+  leaderStats(): LeaderStats | undefined
+  members(): MemberInfo[]
+  /** The leader's member record, or undefined while there is none. */
+  leader(): MemberInfo | undefined
+  /** True while the member knows a leader (etcd's /health). */
+  healthy(): boolean
+  /** Registers a callback run when the member stops (to end open watches). */
+  onStop(callback: () => void): void
+}

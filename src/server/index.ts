@@ -1,0 +1,10 @@
+/**
+ * @module server
+ * The member loop: proposals, apply, linearizable reads, TTL expiry, compaction and
+ * membership. Sees storage and transport only through the interfaces in ports.ts.
+ * Imports: lib, v2error, store, raft.
+ */
+export { Member, type MemberParts, type MemberSettings } from './member.js'
+export type { MemberApi, SelfStats, LeaderStats } from './api.js'
+export type { MemberInfo, MemberStorage, PeerSender } from './ports.js'
+export { memberIdOf, clusterIdOf } from './identity.js'

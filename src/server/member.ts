@@ -1,0 +1,381 @@
+/**
+ * The member loop: joins Raft, storage, the store and the network (ARCHITECTURE.md,
+ * "Flows to keep short"). A loop turn is synchronous from start to finish (STYLE.md §4):
+ * take Raft's Ready, persist it AND apply its committed entries in one SQLite transaction
+ * (one fsync per turn: group commit), send messages only after that commit, then wake the
+ * waiting clients and watchers, then advance.
+ *
+ * Turns are scheduled with setImmediate, so every request that arrived during one pass of
+ * the event loop is proposed before the next turn and lands in the same batch.
+ */
+import { assert, type Clock } from '../lib/index.js'
+import {
+  ProposalDroppedError,
+  type ConfChange,
+  type Entry,
+  type Logger,
+  type RawNode,
+  type Ready,
+} from '../raft/index.js'
+import type { Event, GetOptions, HistoryRecord, Store, StoreRequest, WatchStart } from '../store/index.js'
+import { ErrorCode, V2Error } from '../v2error/index.js'
+import type { LeaderStats, MemberApi, SelfStats } from './api.js'
+import type { MemberInfo, MemberStorage, PeerSender } from './ports.js'
+import { decodeProposal, encodeExpire, encodeWrite } from './proposal.js'
+import { Waiters } from './waiters.js'
+import { goDuration, rfc3339Nano } from './time-format.js'
+
+/** Settings of the member loop; every one comes from config. */
+export interface MemberSettings {
+  readonly memberId: string
+  readonly clusterId: string
+  readonly name: string
+  /** One Raft tick (ms); etcd's --heartbeat-interval. */
+  readonly heartbeatIntervalMs: number
+  /** How long a write or quorum read waits before 300 `request timed out` (ms). */
+  readonly requestTimeoutMs: number
+  /** Proposals waiting to be applied on this member before 300 `too many requests`. */
+  readonly pendingProposalsMax: number
+  /** Log entries kept behind the applied index for slow followers (etcd --snapshot-count). */
+  readonly snapshotCount: number
+  /** How often the leader looks for expired TTLs (ms); etcd sweeps every 500 ms. */
+  readonly syncIntervalMs: number
+}
+
+/** The parts a member is built from (wired by the CLI, or by tests with in-memory ones). */
+export interface MemberParts {
+  readonly raft: RawNode
+  readonly store: Store
+  readonly storage: MemberStorage
+  readonly peers: PeerSender
+  readonly clock: Clock
+  readonly logger: Logger
+  readonly settings: MemberSettings
+}
+
+/** Applied results of one turn, delivered after the transaction commits. */
+type Outcome = { readonly requestId: string; readonly event?: Event; readonly error?: V2Error }
+
+/** A quorum read whose read point is known, waiting for the applied index to reach it. */
+type PendingRead = { readonly context: string; readonly index: number }
+
+/** One member of an arbor cluster. */
+export class Member implements MemberApi {
+  readonly memberId: string
+  readonly clusterId: string
+  private readonly writes: Waiters<Event>
+  private readonly reads: Waiters<number>
+  private readonly pendingReads: PendingRead[] = []
+  private readonly stopCallbacks: (() => void)[] = []
+  private readonly startTimeMs: number
+  private turnScheduled = false
+  private stopped = false
+  private timers: ReturnType<typeof setInterval>[] = []
+  private requestCounter = 0
+  private readonly requestIdPrefix: string
+  private expireInFlightSinceMs: number | undefined
+  private leaderId = ''
+  private leaderSinceMs: number
+  private role: SelfStats['state'] = 'StateFollower'
+  private appliedIndex: number
+  private compactedThrough = 0
+
+  constructor(private readonly parts: MemberParts) {
+    const { settings, clock, storage } = parts
+    this.memberId = settings.memberId
+    this.clusterId = settings.clusterId
+    this.writes = new Waiters(settings.requestTimeoutMs)
+    this.reads = new Waiters(settings.requestTimeoutMs)
+    this.startTimeMs = clock.nowMs()
+    this.leaderSinceMs = this.startTimeMs
+    this.appliedIndex = storage.appliedIndex()
+    // Request ids never repeat, across restarts too: member id, start time, counter.
+    this.requestIdPrefix = `${settings.memberId}.${this.startTimeMs.toString(36)}.`
+  }
+
+  /** Starts ticking; a member that is the only voter campaigns at once. */
+  start(): void {
+    const { settings, raft } = this.parts
+    this.timers.push(setInterval(() => this.tick(), settings.heartbeatIntervalMs))
+    this.timers.push(setInterval(() => this.maybeProposeExpire(), settings.syncIntervalMs))
+    if (this.parts.storage.members().length === 1) raft.campaign()
+    this.runTurns()
+  }
+
+  /**
+   * Stops: no new requests, open watches ended, pending requests failed with 300
+   * `etcdserver: server stopped`, the last batch written. Idempotent.
+   */
+  stop(): void {
+    if (this.stopped) return
+    this.runTurns()
+    this.stopped = true
+    for (const timer of this.timers) clearInterval(timer)
+    this.timers = []
+    const stoppedError = new V2Error(ErrorCode.RaftInternal, 'etcdserver: server stopped', 0)
+    this.writes.rejectAll(stoppedError)
+    this.reads.rejectAll(stoppedError)
+    for (const callback of this.stopCallbacks) callback()
+  }
+
+  onStop(callback: () => void): void {
+    this.stopCallbacks.push(callback)
+  }
+
+  nowMs(): number {
+    return this.parts.clock.nowMs()
+  }
+
+  etcdIndex(): number {
+    return this.parts.store.currentIndex
+  }
+
+  raftIndex(): number {
+    return this.parts.raft.status().commit
+  }
+
+  raftTerm(): number {
+    return this.parts.raft.status().term
+  }
+
+  get(key: string, options: GetOptions): Event {
+    return this.parts.store.get(key, options, this.parts.clock.nowMs())
+  }
+
+  async quorumGet(key: string, options: GetOptions): Promise<Event> {
+    this.refuseWhenStopped()
+    const context = this.nextRequestId()
+    const done = this.reads.wait(context)
+    this.parts.raft.readIndex(context)
+    this.scheduleTurn()
+    await done
+    return this.get(key, options)
+  }
+
+  write(request: StoreRequest): Promise<Event> {
+    this.refuseWhenStopped()
+    if (this.writes.size >= this.parts.settings.pendingProposalsMax) {
+      return Promise.reject(new V2Error(ErrorCode.RaftInternal, 'etcdserver: too many requests', 0))
+    }
+    const requestId = this.nextRequestId()
+    const done = this.writes.wait(requestId)
+    this.propose(encodeWrite(requestId, this.parts.clock.nowMs(), request), requestId)
+    return done
+  }
+
+  watch(
+    key: string,
+    options: { recursive: boolean; stream: boolean; sinceIndex: number },
+    onEvent: (record: HistoryRecord) => boolean,
+  ): WatchStart {
+    this.refuseWhenStopped()
+    return this.parts.store.watch(key, options, onEvent)
+  }
+
+  storeStats() {
+    return this.parts.store.stats()
+  }
+
+  selfStats(): SelfStats {
+    const nowMs = this.parts.clock.nowMs()
+    return {
+      name: this.parts.settings.name,
+      id: this.memberId,
+      state: this.role,
+      startTime: rfc3339Nano(this.startTimeMs),
+      leaderInfo: {
+        leader: this.leaderId,
+        uptime: goDuration(nowMs - this.leaderSinceMs),
+        startTime: rfc3339Nano(this.leaderSinceMs),
+      },
+      recvAppendRequestCnt: 0,
+      sendAppendRequestCnt: 0,
+    }
+  }
+
+  leaderStats(): LeaderStats | undefined {
+    if (this.role !== 'StateLeader') return undefined
+    return { leader: this.memberId, followers: {} }
+  }
+
+  members(): MemberInfo[] {
+    return this.parts.storage.members()
+  }
+
+  leader(): MemberInfo | undefined {
+    if (this.leaderId === '') return undefined
+    return this.members().find((m) => m.id === this.leaderId)
+  }
+
+  healthy(): boolean {
+    return this.leaderId !== ''
+  }
+
+  // ---- the loop -------------------------------------------------------------------------
+
+  private tick(): void {
+    this.parts.raft.tick()
+    this.scheduleTurn()
+  }
+
+  private propose(data: string, requestId: string): void {
+    try {
+      this.parts.raft.propose(data)
+    } catch (error) {
+      if (!(error instanceof ProposalDroppedError)) throw error
+      this.writes.reject(requestId, new V2Error(ErrorCode.RaftInternal, 'etcdserver: no leader', 0))
+      return
+    }
+    this.scheduleTurn()
+  }
+
+  /** The leader proposes a sweep when the earliest TTL is due (ARCHITECTURE decision 2). */
+  private maybeProposeExpire(): void {
+    if (this.role !== 'StateLeader' || this.stopped) return
+    const nowMs = this.parts.clock.nowMs()
+    const dueMs = this.parts.store.earliestExpirationMs()
+    if (dueMs === undefined || dueMs > nowMs) return
+    const inFlight = this.expireInFlightSinceMs
+    if (inFlight !== undefined && nowMs - inFlight < this.parts.settings.requestTimeoutMs) return
+    this.expireInFlightSinceMs = nowMs
+    try {
+      this.parts.raft.propose(encodeExpire(nowMs))
+    } catch (error) {
+      if (!(error instanceof ProposalDroppedError)) throw error
+      this.expireInFlightSinceMs = undefined
+    }
+    this.scheduleTurn()
+  }
+
+  private scheduleTurn(): void {
+    if (this.turnScheduled || this.stopped) return
+    this.turnScheduled = true
+    setImmediate(() => {
+      this.turnScheduled = false
+      this.runTurns()
+    })
+  }
+
+  private runTurns(): void {
+    while (this.parts.raft.hasReady()) this.runTurn(this.parts.raft.ready())
+  }
+
+  /** One turn of the loop. No await inside: nothing may interleave. */
+  private runTurn(ready: Ready): void {
+    const { raft, storage, peers, store } = this.parts
+    const outcomes: Outcome[] = []
+    storage.transaction(() => {
+      if (ready.snapshot !== undefined) storage.log.applySnapshot(ready.snapshot.metadata)
+      if (ready.entries.length > 0) storage.log.append(ready.entries)
+      if (ready.hardState !== undefined) storage.log.setHardState(ready.hardState)
+      for (const entry of ready.committedEntries) this.applyEntry(entry, outcomes)
+      this.maybeCompact()
+    })
+    peers.send(ready.messages)
+    store.flushNotifications()
+    for (const outcome of outcomes) {
+      if (outcome.event !== undefined) this.writes.resolve(outcome.requestId, outcome.event)
+      else if (outcome.error !== undefined) this.writes.reject(outcome.requestId, outcome.error)
+    }
+    if (ready.softState !== undefined) this.noteSoftState(ready.softState)
+    for (const readState of ready.readStates) this.pendingReads.push(readState)
+    this.releaseReads()
+    raft.advance(ready)
+  }
+
+  /** Applies one committed entry inside the turn's transaction (deterministic: no clock). */
+  private applyEntry(entry: Entry, outcomes: Outcome[]): void {
+    if (entry.index <= this.appliedIndex) return
+    assert(entry.index === this.appliedIndex + 1, 'committed entries must be applied in order')
+    if (entry.type === 'confChange') this.applyConfChange(entry)
+    else if (entry.data !== '') this.applyProposal(entry.data, outcomes)
+    this.appliedIndex = entry.index
+    this.parts.storage.setAppliedIndex(entry.index)
+  }
+
+  private applyProposal(data: string, outcomes: Outcome[]): void {
+    const { store } = this.parts
+    const proposal = decodeProposal(data)
+    if (proposal.kind === 'expire') {
+      store.expire(proposal.timeMs)
+      this.expireInFlightSinceMs = undefined
+      return
+    }
+    const request = JSON.parse(proposal.json) as StoreRequest
+    try {
+      outcomes.push({ requestId: proposal.requestId, event: store.apply(request, proposal.timeMs) })
+    } catch (error) {
+      if (!(error instanceof V2Error)) throw error
+      outcomes.push({ requestId: proposal.requestId, error })
+    }
+  }
+
+  private applyConfChange(entry: Entry): void {
+    const change = JSON.parse(entry.data) as ConfChange
+    const confState = this.parts.raft.applyConfChange(change)
+    this.parts.storage.log.setConfState(confState)
+    if (change.type === 'removeNode') this.parts.storage.removeMember(change.memberId)
+    else this.parts.storage.upsertMember(JSON.parse(change.context) as MemberInfo)
+  }
+
+  /** Drops log entries more than `snapshotCount` behind the applied index (decision 7). */
+  private maybeCompact(): void {
+    const { snapshotCount } = this.parts.settings
+    const slack = Math.max(1, Math.floor(snapshotCount / 10))
+    const target = this.appliedIndex - snapshotCount
+    if (target - this.compactedThrough < slack) return
+    const log = this.parts.storage.log
+    if (target < log.firstIndex()) {
+      this.compactedThrough = target
+      return
+    }
+    log.compact(target)
+    this.compactedThrough = target
+  }
+
+  private releaseReads(): void {
+    for (let i = this.pendingReads.length - 1; i >= 0; i--) {
+      const read = this.pendingReads[i]
+      assert(read !== undefined)
+      if (read.index > this.appliedIndex) continue
+      this.pendingReads.splice(i, 1)
+      this.reads.resolve(read.context, read.index)
+    }
+  }
+
+  private noteSoftState(soft: NonNullable<Ready['softState']>): void {
+    const role = roleName(soft.role)
+    const term = this.parts.raft.status().term
+    if (soft.leaderId !== this.leaderId) {
+      this.parts.logger.info({ term, leaderId: soft.leaderId, previousLeaderId: this.leaderId }, 'leader changed')
+      this.leaderId = soft.leaderId
+      this.leaderSinceMs = this.parts.clock.nowMs()
+    }
+    if (role !== this.role) {
+      this.parts.logger.info({ term, role, previousRole: this.role }, 'role changed')
+      this.role = role
+    }
+  }
+
+  private nextRequestId(): string {
+    this.requestCounter += 1
+    return this.requestIdPrefix + this.requestCounter.toString(36)
+  }
+
+  private refuseWhenStopped(): void {
+    if (this.stopped) throw new V2Error(ErrorCode.RaftInternal, 'etcdserver: server stopped', 0)
+  }
+}
+
+function roleName(role: NonNullable<Ready['softState']>['role']): SelfStats['state'] {
+  switch (role) {
+    case 'leader':
+      return 'StateLeader'
+    case 'candidate':
+      return 'StateCandidate'
+    case 'preCandidate':
+      return 'StatePreCandidate'
+    case 'follower':
+      return 'StateFollower'
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * What the member loop needs from storage and transport, as interfaces: the server never
+ * imports those modules (ARCHITECTURE.md, layer 3). The CLI wires the real ones; tests and
+ * the simulator wire in-memory ones.
+ */
+import type { LogStore, Message, RaftIndex } from '../raft/index.js'
+
+/** A cluster member as `/v2/members` lists it (etcd membership.Member). */
+export interface MemberInfo {
+  /** etcd member ID: lower-case hex, no padding. */
+  readonly id: string
+  /** '' until the member has started and published its name. */
+  readonly name: string
+  readonly peerUrls: readonly string[]
+  readonly clientUrls: readonly string[]
+}
+
+/** The member's durable state: the Raft log, the applied index, the membership. */
+export interface MemberStorage {
+  readonly log: LogStore
+  /** Runs `fn` in one SQLite transaction (one fsync at its end); nested calls join it. */
+  transaction<T>(fn: () => T): T
+  /** Index of the last log entry applied to the store (0 on a new member). */
+  appliedIndex(): RaftIndex
+  setAppliedIndex(index: RaftIndex): void
+  /** Members of the cluster, ascending by numeric id. */
+  members(): MemberInfo[]
+  upsertMember(member: MemberInfo): void
+  removeMember(id: string): void
+}
+
+/** Sends Raft messages to peers. Never blocks; a full queue drops and reports (Raft tolerates loss). */
+export interface PeerSender {
+  send(messages: readonly Message[]): void
+}

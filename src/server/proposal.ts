@@ -1,0 +1,44 @@
+/**
+ * The data of a normal Raft entry, as written by the member that proposed it
+ * (ARCHITECTURE.md decision 1: the entry carries the full request and the proposer's time).
+ *
+ * Text form, one header line then the request's JSON:
+ *   `r <requestId> <timeMs>\n<StoreRequest JSON>`  a client write
+ *   `x <timeMs>`                                   a TTL sweep ("sync"; decision 2)
+ * The request id sits in the header so that the member that proposed an entry can match it
+ * to its waiting client without parsing the JSON.
+ */
+import { assert } from '../lib/index.js'
+import type { StoreRequest } from '../store/index.js'
+
+/** A decoded entry payload. `request` is absent when the caller only needs the header. */
+export type Proposal =
+  | { readonly kind: 'write'; readonly requestId: string; readonly timeMs: number; readonly json: string }
+  | { readonly kind: 'expire'; readonly timeMs: number }
+
+/** Encodes a client write. `requestId` holds no space or newline. */
+export function encodeWrite(requestId: string, timeMs: number, request: StoreRequest): string {
+  return `r ${requestId} ${timeMs}\n${JSON.stringify(request)}`
+}
+
+/** Encodes a TTL sweep at the leader's `timeMs`. */
+export function encodeExpire(timeMs: number): string {
+  return `x ${timeMs}`
+}
+
+/** Decodes an entry's data (never ''; the leader's no-op is skipped before). */
+export function decodeProposal(data: string): Proposal {
+  if (data.startsWith('x ')) {
+    const timeMs = Number(data.slice(2))
+    assert(Number.isSafeInteger(timeMs), 'expire entry without a time')
+    return { kind: 'expire', timeMs }
+  }
+  assert(data.startsWith('r '), 'unknown entry kind')
+  const headerEnd = data.indexOf('\n')
+  assert(headerEnd > 0, 'write entry without a body')
+  const [, requestId, time] = data.slice(0, headerEnd).split(' ')
+  const timeMs = Number(time)
+  assert(requestId !== undefined && requestId !== '', 'write entry without a request id')
+  assert(Number.isSafeInteger(timeMs), 'write entry without a time')
+  return { kind: 'write', requestId, timeMs, json: data.slice(headerEnd + 1) }
+}
