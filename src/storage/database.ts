@@ -1,0 +1,134 @@
+/**
+ * Opening a member's database: the file, its pragmas, its schema, its prepared statements,
+ * and the one transaction in which the member loop persists a Ready batch and applies the
+ * committed entries (STYLE.md §4: one turn, one transaction, one fsync).
+ */
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import { assert } from '../lib/index.js'
+import { metaKey, metaTableSql, schemaVersion, tablesSql } from './schema.js'
+import { prepareStatements, type Statements } from './statements.js'
+
+/**
+ * How hard a commit waits for the disk (SQLite `PRAGMA synchronous`). In WAL mode, FULL
+ * fsyncs the log on every commit, so a committed Ready batch survives a power cut (Raft
+ * Figure 2 needs votes and entries durable before replying); NORMAL may lose the last
+ * commits on power loss (not on a process crash); OFF is for tests and benchmarks only.
+ */
+export type Synchronous = 'FULL' | 'NORMAL' | 'OFF'
+
+export interface OpenOptions {
+  readonly synchronous: Synchronous
+}
+
+/** How long a statement waits for a lock held by another connection (a backup, the sqlite3 shell). */
+const busyTimeoutMs = 5_000
+
+/** The file is of a newer layout than this build knows; opening it could damage it. */
+export class SchemaVersionError extends Error {
+  override readonly name = 'SchemaVersionError'
+}
+
+/**
+ * Opens (creating if needed, with its directory) the database at `path`: WAL journal,
+ * the given `synchronous`, foreign keys off (no table references another), the schema,
+ * and every statement prepared.
+ *
+ * @throws SchemaVersionError when the file was written by a newer arbor.
+ */
+export function openDatabase(path: string, options: OpenOptions = { synchronous: 'FULL' }): ArborDatabase {
+  mkdirSync(dirname(path), { recursive: true })
+  const sql = new Database(path)
+  try {
+    configure(sql, options)
+    createSchema(sql, path)
+    return new ArborDatabase(sql, prepareStatements(sql))
+  } catch (error) {
+    sql.close()
+    throw error
+  }
+}
+
+function configure(sql: Database.Database, options: OpenOptions): void {
+  const journalMode = sql.pragma('journal_mode = WAL', { simple: true })
+  assert(journalMode === 'wal', `journal_mode is ${String(journalMode)}, want wal`)
+  sql.pragma(`synchronous = ${options.synchronous}`)
+  sql.pragma('foreign_keys = OFF')
+  sql.pragma(`busy_timeout = ${busyTimeoutMs}`)
+}
+
+/** Creates the tables of a new file, or checks the version of an existing one. */
+function createSchema(sql: Database.Database, path: string): void {
+  sql.exec(metaTableSql)
+  const row = sql.prepare<[string], { value: unknown }>('SELECT value FROM meta WHERE key = ?').get(metaKey.schemaVersion)
+  if (row !== undefined && typeof row.value === 'number' && row.value > schemaVersion) {
+    throw new SchemaVersionError(
+      `${path} has schema version ${row.value}, newer than ${schemaVersion} which this arbor knows; use a newer arbor`,
+    )
+  }
+  assert(row === undefined || row.value === schemaVersion, `unexpected schema version ${String(row?.value)}`)
+  sql.transaction(() => {
+    sql.exec(tablesSql)
+    sql.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(metaKey.schemaVersion, schemaVersion)
+  }).immediate()
+}
+
+/**
+ * An open member database. Build each view of it (`SqliteLogStore`, `SqliteStoreBackend`,
+ * `MemberMeta`) once per database: they share its statements and transaction.
+ */
+export class ArborDatabase {
+  /** The statements, prepared at open. */
+  readonly statements: Statements
+  private readonly sql: Database.Database
+  private readonly runImmediate: (fn: () => unknown) => unknown
+  private readonly reloaders: Array<() => void> = []
+
+  constructor(sql: Database.Database, statements: Statements) {
+    this.sql = sql
+    this.statements = statements
+    const txn = sql.transaction((fn: () => unknown) => fn())
+    this.runImmediate = (fn) => txn.immediate(fn)
+  }
+
+  /**
+   * Runs `fn` in one transaction (BEGIN IMMEDIATE … COMMIT: one fsync with synchronous=FULL).
+   * A call made inside another joins it: nothing commits until the outermost call returns.
+   * When `fn` throws, everything since the outermost BEGIN is rolled back, the in-memory
+   * caches of every view are reloaded from the file, and the error is rethrown.
+   */
+  transaction<T>(fn: () => T): T {
+    if (this.sql.inTransaction) return fn()
+    try {
+      return this.runImmediate(fn) as T
+    } catch (error) {
+      this.reloadCaches()
+      throw error
+    }
+  }
+
+  /** Whether a transaction is open (writes are not durable yet). */
+  get inTransaction(): boolean {
+    return this.sql.inTransaction
+  }
+
+  /**
+   * Registers `reload`, called whenever tables may have changed underneath a view's cached
+   * values: after a rollback, and after `importState` replaced the state tables.
+   */
+  onReload(reload: () => void): void {
+    this.reloaders.push(reload)
+  }
+
+  /** Calls every registered reload hook (see `onReload`). */
+  reloadCaches(): void {
+    for (const reload of this.reloaders) reload()
+  }
+
+  /** Closes the file. Asserts that no transaction is open (its writes would be lost). */
+  close(): void {
+    assert(!this.sql.inTransaction, 'close() inside a transaction')
+    this.sql.close()
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * The v2 tree and its event history in a member's database: the store's `StoreBackend`
+ * (store/types.ts) over the `nodes` and `history` tables. The storage module may not import
+ * the store, so the record types are restated here, field for field; `new Store(backend)`
+ * type-checks because TypeScript compares shapes.
+ *
+ * Keys are full cleaned paths ('/a/b'). Every node below directory D has a key that starts
+ * with D + '/', and in UTF-8 byte order those keys are exactly the ones strictly between
+ * D + '/' and D + '0' ('0' is the byte after '/'): one range scan of the key index answers
+ * `descendants` and `deleteTree`, in the order the store needs (a parent is a prefix of its
+ * children, so it comes first). For the root, D + '/' is just '/'.
+ */
+import { assert } from '../lib/index.js'
+import { metaKey } from './schema.js'
+import type { ArborDatabase } from './database.js'
+import type { HistoryRow, NodeRow, Statements } from './statements.js'
+
+/** The store's node record (store/types.ts `NodeRecord`), restated. */
+export interface TreeRow {
+  readonly key: string
+  readonly dir: boolean
+  readonly value: string
+  readonly createdIndex: number
+  readonly modifiedIndex: number
+  readonly expiresAtMs: number | null
+}
+
+/** The store's actions (store/types.ts `Action`), restated. */
+export type EventAction =
+  | 'get'
+  | 'set'
+  | 'create'
+  | 'update'
+  | 'compareAndSwap'
+  | 'delete'
+  | 'compareAndDelete'
+  | 'expire'
+
+/** The store's history record (store/types.ts `HistoryRecord`), restated. */
+export interface EventRow {
+  readonly index: number
+  readonly action: EventAction
+  readonly key: string
+  readonly dir: boolean
+  readonly refresh: boolean
+  readonly json: string
+}
+
+/** Every `EventAction`, to check what is read back. */
+export const eventActions: ReadonlySet<string> = new Set<EventAction>([
+  'get',
+  'set',
+  'create',
+  'update',
+  'compareAndSwap',
+  'delete',
+  'compareAndDelete',
+  'expire',
+])
+
+/**
+ * The store's backend on SQLite. Writes join the member loop's transaction when one is
+ * open (ArborDatabase.transaction); build one per database.
+ */
+export class SqliteStoreBackend {
+  private readonly db: ArborDatabase
+  private readonly nodes: Statements['nodes']
+  private readonly history: Statements['history']
+  private readonly meta: Statements['meta']
+  /** Index of the newest event ever appended (0 when none); cached, as every write asks for it. */
+  private lastIndex = 0
+
+  constructor(db: ArborDatabase) {
+    this.db = db
+    this.nodes = db.statements.nodes
+    this.history = db.statements.history
+    this.meta = db.statements.meta
+    this.reload()
+    db.onReload(() => this.reload())
+  }
+
+  getNode(key: string): TreeRow | undefined {
+    assertNodeKey(key)
+    const row = this.nodes.get.get(key)
+    return row === undefined ? undefined : toTreeRow(row)
+  }
+
+  children(dirKey: string): TreeRow[] {
+    return this.nodes.children.all(dirKey).map(toTreeRow)
+  }
+
+  descendants(dirKey: string): TreeRow[] {
+    const range = rangeBelow(dirKey)
+    return this.nodes.between.all(range.after, range.before).map(toTreeRow)
+  }
+
+  putNode(node: TreeRow): void {
+    assertNodeKey(node.key)
+    assert(!node.dir || node.value === '', `putNode: directory ${node.key} has a value`)
+    assert(node.createdIndex <= node.modifiedIndex, `putNode: ${node.key} created after modified`)
+    const parent = parentOf(node.key)
+    assert(parent === '/' || this.nodes.get.get(parent)?.dir === 1, `putNode: ${node.key} has no parent directory`)
+    assert(node.dir || this.nodes.get.get(node.key)?.dir !== 1, `putNode: directory ${node.key} replaced by a file`)
+    this.nodes.put.run(
+      node.key,
+      parent,
+      node.dir ? 1 : 0,
+      node.value,
+      node.createdIndex,
+      node.modifiedIndex,
+      node.expiresAtMs,
+    )
+  }
+
+  deleteTree(key: string): void {
+    assertNodeKey(key)
+    const range = rangeBelow(key)
+    this.db.transaction(() => {
+      this.nodes.deleteOne.run(key)
+      this.nodes.deleteBetween.run(range.after, range.before)
+    })
+  }
+
+  earliestExpirationMs(): number | undefined {
+    return this.nodes.earliestExpiration.get()?.ms ?? undefined
+  }
+
+  expiredBy(timeMs: number): TreeRow[] {
+    return this.nodes.expiredBy.all(timeMs).map(toTreeRow)
+  }
+
+  appendEvent(record: EventRow): void {
+    assert(record.index === this.lastIndex + 1, `appendEvent: index ${record.index} after ${this.lastIndex}`)
+    this.history.insert.run(
+      record.index,
+      record.action,
+      record.key,
+      record.dir ? 1 : 0,
+      record.refresh ? 1 : 0,
+      record.json,
+    )
+    this.lastIndex = record.index
+  }
+
+  eventsFrom(fromIndex: number, limit: number): EventRow[] {
+    assert(limit >= 0, `eventsFrom: negative limit ${limit}`)
+    const events = this.history.from.all(fromIndex, limit).map(toEventRow)
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]
+      assert(event !== undefined, 'hole in events')
+      assert(event.index >= fromIndex, `eventsFrom: event ${event.index} before ${fromIndex}`)
+      assert(i === 0 || event.index === (events[i - 1]?.index ?? 0) + 1, `eventsFrom: gap before ${event.index}`)
+    }
+    return events
+  }
+
+  oldestEventIndex(): number | undefined {
+    return this.history.bounds.get()?.oldest ?? undefined
+  }
+
+  lastEventIndex(): number {
+    return this.lastIndex
+  }
+
+  /**
+   * Forgets the events with index < `index`. When none is left, the newest index is written
+   * to `meta`, so that `lastEventIndex` survives a restart.
+   */
+  trimEventsBefore(index: number): void {
+    this.db.transaction(() => {
+      this.history.deleteBefore.run(index)
+      if (index > this.lastIndex) this.meta.put.run(metaKey.historyLastIndex, this.lastIndex)
+    })
+  }
+
+  private reload(): void {
+    this.lastIndex = readLastEventIndex(this.db.statements)
+  }
+}
+
+/** The newest event index from the file: the history's newest row, or the one saved by a trim. */
+export function readLastEventIndex(statements: Statements): number {
+  const newest = statements.history.bounds.get()?.newest ?? 0
+  const saved = statements.meta.get.get(metaKey.historyLastIndex)?.value ?? 0
+  assert(typeof saved === 'number', 'meta history_last_index is not a number')
+  return Math.max(newest, saved)
+}
+
+/** The parent's key of `key` ('/' for a top-level node). */
+export function parentOf(key: string): string {
+  const slash = key.lastIndexOf('/')
+  return slash === 0 ? '/' : key.slice(0, slash)
+}
+
+/** The open key range (after, before) holding exactly the nodes strictly below `dirKey`. */
+export function rangeBelow(dirKey: string): { after: string; before: string } {
+  assert(dirKey.startsWith('/'), `key ${dirKey} does not start with '/'`)
+  const after = dirKey === '/' ? '/' : dirKey + '/'
+  return { after, before: after.slice(0, -1) + '0' }
+}
+
+function assertNodeKey(key: string): void {
+  assert(key.startsWith('/'), `key ${key} does not start with '/'`)
+  assert(key !== '/', 'the root is never stored')
+  assert(!key.endsWith('/'), `key ${key} ends with '/'`)
+}
+
+function toTreeRow(row: NodeRow): TreeRow {
+  return {
+    key: row.key,
+    dir: row.dir === 1,
+    value: row.value,
+    createdIndex: row.created_index,
+    modifiedIndex: row.modified_index,
+    expiresAtMs: row.expires_at_ms,
+  }
+}
+
+function toEventRow(row: HistoryRow): EventRow {
+  assert(eventActions.has(row.action), `history ${row.idx}: unknown action ${row.action}`)
+  return {
+    index: row.idx,
+    action: row.action as EventAction,
+    key: row.key,
+    dir: row.dir === 1,
+    refresh: row.refresh === 1,
+    json: row.json,
+  }
+}

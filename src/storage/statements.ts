@@ -1,0 +1,192 @@
+/**
+ * Every SQL statement arbor runs against a member's database, prepared once when the
+ * database opens (`prepareStatements`), grouped by table. Callers never prepare SQL
+ * themselves, so no request pays for parsing and planning, and every query the storage
+ * module can run is readable in this one file, next to the schema (schema.ts).
+ */
+import type Database from 'better-sqlite3'
+
+/** A row of `raft_log`. `type` is 'normal' or 'confChange' (CHECK constraint). */
+export interface LogRow {
+  idx: number
+  term: number
+  type: string
+  data: string
+}
+
+/** The single row of `raft_state`; `voters` and `snapshot_voters` are JSON arrays of ids. */
+export interface RaftStateRow {
+  term: number
+  vote: string
+  commit_index: number
+  voters: string
+  snapshot_index: number
+  snapshot_term: number
+  snapshot_voters: string
+}
+
+/** A row of `nodes` as read (the `parent` column is derived from `key`, so not read back). */
+export interface NodeRow {
+  key: string
+  dir: number
+  value: string
+  created_index: number
+  modified_index: number
+  expires_at_ms: number | null
+}
+
+/** A row of `history`. `dir` and `refresh` are 0/1. */
+export interface HistoryRow {
+  idx: number
+  action: string
+  key: string
+  dir: number
+  refresh: number
+  json: string
+}
+
+/** A row of `members`; the URL columns are JSON arrays of strings. */
+export interface MemberRow {
+  id: string
+  name: string
+  peer_urls: string
+  client_urls: string
+}
+
+type Stmt<P extends unknown[], R = unknown> = Database.Statement<P, R>
+
+/** The prepared statements, by table. Parameters are positional, in the order of the `?`s. */
+export interface Statements {
+  readonly log: {
+    /** (idx, term, type, data) */
+    insert: Stmt<[number, number, string, string]>
+    /** Removes entries with idx ≥ ?. */
+    deleteFrom: Stmt<[number]>
+    /** Removes entries with idx ≤ ?. */
+    deleteThrough: Stmt<[number]>
+    /** Entries with lo ≤ idx < hi, ascending. */
+    range: Stmt<[number, number], LogRow>
+    termAt: Stmt<[number], { term: number }>
+    bounds: Stmt<[], { first: number | null; last: number | null }>
+  }
+  readonly raftState: {
+    get: Stmt<[], RaftStateRow>
+    /** (term, vote, commit_index) */
+    setHardState: Stmt<[number, string, number]>
+    /** (voters JSON) */
+    setVoters: Stmt<[string]>
+    /** (snapshot_index, snapshot_term, snapshot_voters JSON) */
+    setSnapshot: Stmt<[number, number, string]>
+  }
+  readonly nodes: {
+    get: Stmt<[string], NodeRow>
+    /** Children of a parent key, ascending by key (UTF-8 bytes). */
+    children: Stmt<[string], NodeRow>
+    /** Nodes with lo < key < hi, ascending by key. */
+    between: Stmt<[string, string], NodeRow>
+    all: Stmt<[], NodeRow>
+    /** (key, parent, dir, value, created_index, modified_index, expires_at_ms) */
+    put: Stmt<[string, string, number, string, number, number, number | null]>
+    deleteOne: Stmt<[string]>
+    /** Removes nodes with lo < key < hi. */
+    deleteBetween: Stmt<[string, string]>
+    deleteAll: Stmt<[]>
+    earliestExpiration: Stmt<[], { ms: number | null }>
+    /** Nodes with expires_at_ms ≤ ?, by (expires_at_ms, key). */
+    expiredBy: Stmt<[number], NodeRow>
+  }
+  readonly history: {
+    /** (idx, action, key, dir, refresh, json) */
+    insert: Stmt<[number, string, string, number, number, string]>
+    /** Events with idx ≥ ?, ascending, at most ? of them. */
+    from: Stmt<[number, number], HistoryRow>
+    all: Stmt<[], HistoryRow>
+    bounds: Stmt<[], { oldest: number | null; newest: number | null }>
+    deleteBefore: Stmt<[number]>
+    deleteAll: Stmt<[]>
+  }
+  readonly meta: {
+    get: Stmt<[string], { value: unknown }>
+    /** (key, value) */
+    put: Stmt<[string, string | number]>
+  }
+  readonly members: {
+    /** Members by numeric id: hex without padding sorts numerically by (length, text). */
+    list: Stmt<[], MemberRow>
+    /** (id, name, peer_urls JSON, client_urls JSON) */
+    upsert: Stmt<[string, string, string, string]>
+    delete: Stmt<[string]>
+    deleteAll: Stmt<[]>
+    listRemoved: Stmt<[], { id: string }>
+    isRemoved: Stmt<[string], { id: string }>
+    insertRemoved: Stmt<[string]>
+    deleteAllRemoved: Stmt<[]>
+  }
+}
+
+const nodeColumns = 'key, dir, value, created_index, modified_index, expires_at_ms'
+const historyColumns = 'idx, action, key, dir, refresh, json'
+const byNumericId = 'ORDER BY length(id), id'
+
+/** Prepares every statement; the schema (schema.ts) must exist already. */
+export function prepareStatements(sql: Database.Database): Statements {
+  return {
+    log: {
+      insert: sql.prepare('INSERT INTO raft_log (idx, term, type, data) VALUES (?, ?, ?, ?)'),
+      deleteFrom: sql.prepare('DELETE FROM raft_log WHERE idx >= ?'),
+      deleteThrough: sql.prepare('DELETE FROM raft_log WHERE idx <= ?'),
+      range: sql.prepare('SELECT idx, term, type, data FROM raft_log WHERE idx >= ? AND idx < ? ORDER BY idx'),
+      termAt: sql.prepare('SELECT term FROM raft_log WHERE idx = ?'),
+      // Two subqueries: SQLite answers a lone MIN or MAX from the b-tree's edge, both at once by a scan.
+      bounds: sql.prepare('SELECT (SELECT MIN(idx) FROM raft_log) AS first, (SELECT MAX(idx) FROM raft_log) AS last'),
+    },
+    raftState: {
+      get: sql.prepare(
+        'SELECT term, vote, commit_index, voters, snapshot_index, snapshot_term, snapshot_voters FROM raft_state WHERE id = 1',
+      ),
+      setHardState: sql.prepare('UPDATE raft_state SET term = ?, vote = ?, commit_index = ? WHERE id = 1'),
+      setVoters: sql.prepare('UPDATE raft_state SET voters = ? WHERE id = 1'),
+      setSnapshot: sql.prepare(
+        'UPDATE raft_state SET snapshot_index = ?, snapshot_term = ?, snapshot_voters = ? WHERE id = 1',
+      ),
+    },
+    nodes: {
+      get: sql.prepare(`SELECT ${nodeColumns} FROM nodes WHERE key = ?`),
+      children: sql.prepare(`SELECT ${nodeColumns} FROM nodes WHERE parent = ? ORDER BY key`),
+      between: sql.prepare(`SELECT ${nodeColumns} FROM nodes WHERE key > ? AND key < ? ORDER BY key`),
+      all: sql.prepare(`SELECT ${nodeColumns} FROM nodes ORDER BY key`),
+      put: sql.prepare(
+        'INSERT OR REPLACE INTO nodes (key, parent, dir, value, created_index, modified_index, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      deleteOne: sql.prepare('DELETE FROM nodes WHERE key = ?'),
+      deleteBetween: sql.prepare('DELETE FROM nodes WHERE key > ? AND key < ?'),
+      deleteAll: sql.prepare('DELETE FROM nodes'),
+      earliestExpiration: sql.prepare('SELECT MIN(expires_at_ms) AS ms FROM nodes WHERE expires_at_ms IS NOT NULL'),
+      expiredBy: sql.prepare(
+        `SELECT ${nodeColumns} FROM nodes WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ? ORDER BY expires_at_ms, key`,
+      ),
+    },
+    history: {
+      insert: sql.prepare(`INSERT INTO history (${historyColumns}) VALUES (?, ?, ?, ?, ?, ?)`),
+      from: sql.prepare(`SELECT ${historyColumns} FROM history WHERE idx >= ? ORDER BY idx LIMIT ?`),
+      all: sql.prepare(`SELECT ${historyColumns} FROM history ORDER BY idx`),
+      bounds: sql.prepare('SELECT (SELECT MIN(idx) FROM history) AS oldest, (SELECT MAX(idx) FROM history) AS newest'),
+      deleteBefore: sql.prepare('DELETE FROM history WHERE idx < ?'),
+      deleteAll: sql.prepare('DELETE FROM history'),
+    },
+    meta: {
+      get: sql.prepare('SELECT value FROM meta WHERE key = ?'),
+      put: sql.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+    },
+    members: {
+      list: sql.prepare(`SELECT id, name, peer_urls, client_urls FROM members ${byNumericId}`),
+      upsert: sql.prepare('INSERT OR REPLACE INTO members (id, name, peer_urls, client_urls) VALUES (?, ?, ?, ?)'),
+      delete: sql.prepare('DELETE FROM members WHERE id = ?'),
+      deleteAll: sql.prepare('DELETE FROM members'),
+      listRemoved: sql.prepare(`SELECT id FROM removed_members ${byNumericId}`),
+      isRemoved: sql.prepare('SELECT id FROM removed_members WHERE id = ?'),
+      insertRemoved: sql.prepare('INSERT OR IGNORE INTO removed_members (id) VALUES (?)'),
+      deleteAllRemoved: sql.prepare('DELETE FROM removed_members'),
+    },
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * The member database as a whole: it is created where asked, a transaction's writes to every
+ * table survive a restart, a failed transaction leaves no trace (in the file or in the cached
+ * values of its views), and a file from a newer arbor is refused. Method: real files under
+ * the temp directory, closed and reopened as a restart would.
+ */
+import { after, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import Database from 'better-sqlite3'
+import {
+  MemberMeta,
+  SchemaVersionError,
+  SqliteLogStore,
+  SqliteStoreBackend,
+  openDatabase,
+  schemaVersion,
+  type ArborDatabase,
+} from '../../src/storage/index.js'
+import { TempDatabases } from './temp-database.js'
+
+const temp = new TempDatabases()
+after(() => temp.cleanup())
+
+/** The three views of a database, as a member builds them once at start. */
+function viewsOf(db: ArborDatabase): { log: SqliteLogStore; tree: SqliteStoreBackend; meta: MemberMeta } {
+  return { log: new SqliteLogStore(db), tree: new SqliteStoreBackend(db), meta: new MemberMeta(db) }
+}
+
+/** One loop turn's worth of writes: persist a Ready batch, apply entry `index`. */
+function turn(db: ArborDatabase, v: ReturnType<typeof viewsOf>, index: number): void {
+  db.transaction(() => {
+    v.log.append([{ index, term: 1, type: 'normal', data: `{"op":"set","key":"/k${index}"}` }])
+    v.log.setHardState({ term: 1, vote: 'a1', commit: index })
+    v.tree.putNode({ key: `/k${index}`, dir: false, value: `v${index}`, createdIndex: index, modifiedIndex: index, expiresAtMs: null })
+    v.tree.appendEvent({ index, action: 'set', key: `/k${index}`, dir: false, refresh: false, json: `{"n":${index}}\n` })
+    v.meta.setAppliedIndex(index)
+  })
+}
+
+/** What a restarted member would read back. */
+function readBack(v: ReturnType<typeof viewsOf>): object {
+  return {
+    lastIndex: v.log.lastIndex(),
+    hardState: v.log.initialState().hardState,
+    keys: v.tree.descendants('/').map((n) => n.key),
+    lastEventIndex: v.tree.lastEventIndex(),
+    appliedIndex: v.meta.appliedIndex(),
+  }
+}
+
+test('openDatabase creates the missing directory and a WAL-mode file', () => {
+  const path = temp.newPath()
+  const db = temp.open(path, 'FULL')
+  assert.ok(existsSync(path))
+  temp.close(db)
+  const raw = new Database(path, { readonly: true })
+  assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal')
+  raw.close()
+})
+
+test('writes of committed transactions survive close and reopen', () => {
+  const path = temp.newPath()
+  const db = temp.open(path, 'FULL')
+  const v = viewsOf(db)
+  turn(db, v, 1)
+  turn(db, v, 2)
+  temp.close(db)
+
+  const reopened = viewsOf(temp.open(path, 'FULL'))
+  assert.deepEqual(readBack(reopened), {
+    lastIndex: 2,
+    hardState: { term: 1, vote: 'a1', commit: 2 },
+    keys: ['/k1', '/k2'],
+    lastEventIndex: 2,
+    appliedIndex: 2,
+  })
+  assert.equal(reopened.tree.getNode('/k2')?.value, 'v2')
+})
+
+test('an error thrown inside a transaction rolls back every table and every cached value', () => {
+  const path = temp.newPath()
+  const db = temp.open(path, 'FULL')
+  const v = viewsOf(db)
+  turn(db, v, 1)
+  const before = readBack(v)
+
+  const failure = new Error('apply failed')
+  assert.throws(() => {
+    db.transaction(() => {
+      turn(db, v, 2)
+      v.log.compact(2)
+      v.meta.upsertMember({ id: 'a1', name: 's1', peerUrls: ['http://127.0.0.1:2380'], clientUrls: [] })
+      throw failure
+    })
+  }, failure)
+
+  assert.equal(db.inTransaction, false)
+  assert.deepEqual(readBack(v), before)
+  assert.equal(v.log.firstIndex(), 1)
+  assert.deepEqual(v.meta.listMembers(), [])
+
+  // The member can go on: the same turn succeeds on retry, and the file holds exactly that.
+  turn(db, v, 2)
+  const afterRetry = readBack(v)
+  temp.close(db)
+  const reopened = viewsOf(temp.open(path))
+  assert.deepEqual(readBack(reopened), afterRetry)
+  assert.deepEqual(reopened.meta.listMembers(), [])
+})
+
+test('a nested transaction joins the outer one: an outer error undoes the inner writes too', () => {
+  const db = temp.open()
+  const v = viewsOf(db)
+  assert.throws(() =>
+    db.transaction(() => {
+      const inner = db.transaction(() => {
+        turn(db, v, 1)
+        return 'inner result'
+      })
+      assert.equal(inner, 'inner result')
+      assert.equal(db.inTransaction, true)
+      throw new Error('outer failed')
+    }),
+  )
+  assert.deepEqual(readBack(v), {
+    lastIndex: 0,
+    hardState: { term: 0, vote: '', commit: 0 },
+    keys: [],
+    lastEventIndex: 0,
+    appliedIndex: 0,
+  })
+})
+
+test('transaction returns the value of its function', () => {
+  const db = temp.open()
+  assert.equal(
+    db.transaction(() => 42),
+    42,
+  )
+})
+
+test('a file written by a newer arbor is refused and left unchanged', () => {
+  const path = temp.newPath()
+  temp.close(temp.open(path))
+  const raw = new Database(path)
+  raw.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(schemaVersion + 1)
+  raw.close()
+
+  assert.throws(() => openDatabase(path, { synchronous: 'FULL' }), (error: unknown) => {
+    assert.ok(error instanceof SchemaVersionError)
+    assert.match(error.message, new RegExp(`schema version ${schemaVersion + 1}, newer than ${schemaVersion}`))
+    return true
+  })
+  const check = new Database(path, { readonly: true })
+  assert.deepEqual(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get(), { value: schemaVersion + 1 })
+  check.close()
+})
+
+test('reopening a file keeps its schema version and its data', () => {
+  const path = temp.newPath()
+  const db = temp.open(path)
+  new MemberMeta(db).setAppliedIndex(7)
+  temp.close(db)
+  const again = temp.open(path)
+  assert.equal(new MemberMeta(again).appliedIndex(), 7)
+  temp.close(again)
+  const raw = new Database(path, { readonly: true })
+  assert.deepEqual(raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get(), { value: schemaVersion })
+  raw.close()
+})

@@ -1,0 +1,113 @@
+/**
+ * Starts arbor members as child processes on loopback for end-to-end tests and scripts:
+ * free ports, a temporary data directory, waiting for /health, and ending the process by PID.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+/** A running member. */
+export interface ArborProcess {
+  readonly clientUrl: string
+  readonly peerUrl: string
+  readonly dataDir: string
+  readonly child: ChildProcess
+  /** Everything the member wrote to stdout and stderr so far. */
+  output(): string
+  /** SIGTERM and wait for exit; returns the exit code. */
+  stop(): Promise<number | null>
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<void>
+}
+
+/** A free TCP port on 127.0.0.1 (asked of the kernel, then released). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => resolvePort(port))
+    })
+  })
+}
+
+/** A new empty temporary directory; remove it with `removeDir`. */
+export function tempDir(prefix = 'arbor-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix))
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true })
+}
+
+const mainTs = resolve(import.meta.dirname, '../../src/cli/main.ts')
+
+/**
+ * Starts a one-member arbor (or restarts one on `options.dataDir` and ports).
+ * @param extraArgs more flags, e.g. ['--snapshot-count', '100'].
+ */
+export async function startArbor(
+  options: { dataDir?: string; clientPort?: number; peerPort?: number; extraArgs?: string[]; name?: string } = {},
+): Promise<ArborProcess> {
+  const clientPort = options.clientPort ?? (await freePort())
+  const peerPort = options.peerPort ?? (await freePort())
+  const dataDir = options.dataDir ?? join(tempDir(), 'data')
+  const name = options.name ?? 'default'
+  const clientUrl = `http://127.0.0.1:${clientPort}`
+  const peerUrl = `http://127.0.0.1:${peerPort}`
+  const args = [
+    '--import', 'tsx', mainTs,
+    '--name', name,
+    '--data-dir', dataDir,
+    '--listen-client-urls', clientUrl,
+    '--advertise-client-urls', clientUrl,
+    '--listen-peer-urls', peerUrl,
+    '--initial-advertise-peer-urls', peerUrl,
+    '--initial-cluster', `${name}=${peerUrl}`,
+    '--log-level', 'warn',
+    ...(options.extraArgs ?? []),
+  ]
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)))
+  await waitForHealth(clientUrl, child, () => output)
+  return {
+    clientUrl,
+    peerUrl,
+    dataDir,
+    child,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      return exited
+    },
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+      await exited
+    },
+  }
+}
+
+/** Polls `GET /health` until it answers 200 (at most 20 s). */
+async function waitForHealth(clientUrl: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 20_000
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`arbor exited with ${child.exitCode}: ${output()}`)
+    try {
+      const response = await fetch(`${clientUrl}/health`)
+      await response.text()
+      if (response.status === 200) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  child.kill('SIGKILL')
+  throw new Error(`arbor did not become healthy: ${output()}`)
+}
