@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import pino from 'pino'
-import { ConfigError, loadConfig, versionText, type MemberConfig } from '../config/index.js'
+import { ConfigError, bindAddressOf, loadConfig, versionText, type MemberConfig } from '../config/index.js'
 import { buildApp } from '../http/index.js'
 import { SeededRng, systemClock } from '../lib/index.js'
 import { RawNode, type Message } from '../raft/index.js'
@@ -35,11 +35,12 @@ function main(): void {
     )
     process.exit(0)
   }
-  void run(loaded.config)
+  void run(loaded.config, loaded.warnings)
 }
 
-async function run(config: MemberConfig): Promise<void> {
+async function run(config: MemberConfig, warnings: readonly string[]): Promise<void> {
   const logger = pino({ level: config.logLevel === 'panic' || config.logLevel === 'fatal' ? 'fatal' : config.logLevel })
+  for (const warning of warnings) logger.warn(warning)
   let opened: OpenedMember
   try {
     opened = openMember(config)
@@ -48,11 +49,11 @@ async function run(config: MemberConfig): Promise<void> {
     process.exit(2)
   }
   const member = buildMember(config, opened, logger)
-  const apps = config.listenClientUrls.map((url) => ({ url: new URL(url), app: buildApp(member, httpSettingsOf(config), logger) }))
+  const apps = config.listenClientUrls.map((url) => ({ address: bindAddressOf(url), app: buildApp(member, httpSettingsOf(config), logger) }))
   member.start()
   try {
-    for (const { url, app } of apps) {
-      await app.listen({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 2379) })
+    for (const { address, app } of apps) {
+      await app.listen({ host: address.host, port: address.port })
     }
   } catch (error) {
     process.stderr.write(`arbor: cannot listen: ${(error as Error).message}\n`)
@@ -84,7 +85,7 @@ function buildMember(config: MemberConfig, opened: OpenedMember, logger: pino.Lo
     appliedIndex: () => meta.appliedIndex(),
     setAppliedIndex: (index) => meta.setAppliedIndex(index),
     members: () => meta.listMembers(),
-    upsertMember: (m) => meta.upsertMember({ ...m, peerUrls: [...m.peerUrls], clientUrls: [...m.clientUrls] }),
+    upsertMember: (m) => meta.upsertMember(m),
     removeMember: (id) => meta.removeMember(id),
   }
   const raft = new RawNode(

@@ -1,0 +1,317 @@
+/**
+ * The shape of a member's configuration: one zod schema per field, the typed
+ * `MemberConfig`, the defaults, and the checks that involve two fields.
+ *
+ * A field schema accepts its value in any form it can arrive in — the text of a flag or an
+ * `ETCD_*`/`ARBOR_*` variable, or a YAML value from the config file — and also its own
+ * output, so that the assembled config can be validated once more as a whole. Every
+ * message a schema produces completes the sentence `invalid value "..." for <where>: `.
+ *
+ * Defaults are etcd 3.4.23's (`etcd --help`, embed/config.go) except where a comment says
+ * why arbor differs.
+ */
+import { z } from 'zod'
+import {
+  parseInitialCluster,
+  renderInitialCluster,
+  splitUrlList,
+  uniqueUrls,
+  urlProblem,
+  type InitialClusterMember,
+  type UrlUse,
+} from './urls.js'
+
+/** Log levels etcd 3.4 accepts for `--log-level` (etcd panics on anything else). */
+export const logLevels = ['debug', 'info', 'warn', 'error', 'panic', 'fatal'] as const
+export type LogLevel = (typeof logLevels)[number]
+
+/** Values Go's strconv.ParseBool accepts, which is what etcd's boolean flags accept. */
+const goTrue: ReadonlySet<string> = new Set(['1', 't', 'T', 'TRUE', 'true', 'True'])
+const goFalse: ReadonlySet<string> = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False'])
+
+/** Whether `text` is one of Go's spellings of false (`false`, `0`, `f`, ...). */
+export function isGoFalse(text: string): boolean {
+  return goFalse.has(text)
+}
+
+/** Whether `text` is one of Go's spellings of a boolean. */
+export function isGoBool(text: string): boolean {
+  return goTrue.has(text) || goFalse.has(text)
+}
+
+/** Text to number: a decimal integer or fraction becomes a number (so that the message can
+ *  say "integer"), anything else NaN. Non-text passes through. */
+function decodeNumber(value: unknown): unknown {
+  if (typeof value !== 'string') return value
+  return /^-?[0-9]+(\.[0-9]+)?$/.test(value) ? Number(value) : Number.NaN
+}
+
+/** Text to boolean, Go's spellings only. Non-text and unknown text pass through. */
+function decodeBool(value: unknown): unknown {
+  if (typeof value !== 'string') return value
+  if (goTrue.has(value)) return true
+  if (goFalse.has(value)) return false
+  return value
+}
+
+/** An integer field; `expected` is the message for every rejected value. */
+function integerField(min: number, expected: string, max = Number.MAX_SAFE_INTEGER) {
+  return z.preprocess(
+    decodeNumber,
+    z.number({ error: expected }).int(expected).min(min, expected).max(max, expected),
+  )
+}
+
+/** A count or size that must be at least 1: every named limit of arbor. */
+function limitField(unit: string) {
+  return integerField(1, `expected a positive integer (${unit})`)
+}
+
+function boolField() {
+  return z.preprocess(decodeBool, z.boolean({ error: 'expected true or false' }))
+}
+
+function textField(expected: string, minLength: number) {
+  return z.string({ error: expected }).min(minLength, expected)
+}
+
+/** A non-empty list of URLs for `use`, from a comma-separated string (or a YAML list). */
+function urlListField(use: UrlUse) {
+  const expected = 'expected a comma-separated list of URLs'
+  return z
+    .preprocess((v) => (typeof v === 'string' ? splitUrlList(v) : v), z.array(z.string({ error: expected }), { error: expected }))
+    .superRefine((urls, ctx) => {
+      if (urls.length === 0) ctx.addIssue({ code: 'custom', message: expected })
+      for (const url of urls) {
+        const problem = urlProblem(url, use)
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
+      }
+    })
+    .transform((urls): readonly string[] => uniqueUrls(urls))
+}
+
+/** `--cors`: `*` or empty means any origin; otherwise a list of origins `scheme://host:port`. */
+const corsField = z
+  .preprocess(
+    (v) => {
+      if (typeof v !== 'string') return v
+      const text = v.trim()
+      return text === '' || text === '*' ? '*' : splitUrlList(text)
+    },
+    z.union([z.literal('*'), z.array(z.string())], { error: 'expected * or a comma-separated list of origins' }),
+  )
+  .superRefine((cors, ctx) => {
+    if (cors === '*') return
+    for (const origin of cors) {
+      const problem = urlProblem(origin, 'origin')
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
+    }
+  })
+  .transform((cors): '*' | readonly string[] => (cors === '*' ? cors : uniqueUrls(cors)))
+
+const memberSchema = z.object({ name: z.string().min(1), peerUrls: z.array(z.string()).min(1).readonly() })
+
+/** `--initial-cluster`: `name=url,...` parsed into members; every URL distinct. */
+const initialClusterField = z
+  .preprocess((v, ctx) => {
+    if (typeof v !== 'string') return v
+    const parsed = parseInitialCluster(v)
+    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed })
+    return parsed
+  }, z.array(memberSchema, { error: 'expected name=URL items separated by commas' }))
+  .superRefine((members, ctx) => {
+    if (members.length === 0) ctx.addIssue({ code: 'custom', message: 'expected at least one name=URL item' })
+    const seen = new Set<string>()
+    for (const url of members.flatMap((m) => m.peerUrls)) {
+      const problem = urlProblem(url, 'advertise') ?? (seen.has(url) ? `peer URL listed twice: ${url}` : undefined)
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
+      seen.add(url)
+    }
+  })
+  .transform((members): readonly InitialClusterMember[] => members)
+
+/**
+ * Every field of `MemberConfig`, in the order flags are checked and listed in `--help`.
+ * The limits are arbor's: each names what it protects (ARCHITECTURE.md decision 9).
+ */
+const fieldSchemas = {
+  /** Human-readable name of this member (`--name`); its key in `--initial-cluster`. */
+  name: textField('expected a non-empty member name', 1),
+  /** Directory of this member's SQLite database (`--data-dir`); default `${name}.arbor`. */
+  dataDir: textField('expected a non-empty directory path', 1),
+  /** URLs to serve clients on (`--listen-client-urls`). */
+  listenClientUrls: urlListField('listen'),
+  /** Client URLs given to others in `/v2/members` and `/v2/machines`. */
+  advertiseClientUrls: urlListField('advertise'),
+  /** URLs to serve peers on (`--listen-peer-urls`). */
+  listenPeerUrls: urlListField('listen'),
+  /** This member's peer URLs as the other members reach them. */
+  initialAdvertisePeerUrls: urlListField('advertise'),
+  /** Members at bootstrap, this one included (`--initial-cluster`). */
+  initialCluster: initialClusterField,
+  /** `new` bootstraps a cluster; `existing` joins one already running. */
+  initialClusterState: z.enum(['new', 'existing'], { error: 'expected new or existing' }),
+  /** Seed of the cluster id, so that two clusters bootstrapped alike stay apart. */
+  initialClusterToken: textField('expected a string', 0),
+  /** Time between leader heartbeats, ms; one Raft tick. */
+  heartbeatIntervalMs: integerField(1, 'expected a positive integer (ms)'),
+  /** Time without a leader before an election, ms; ≥ 5 × heartbeat, ≤ 50000 (etcd's bounds). */
+  electionTimeoutMs: integerField(1, 'expected a positive integer (ms) no greater than 50000', 50_000),
+  /** Applied entries kept in the log behind the applied index for slow followers; etcd's
+   *  `--snapshot-count`. 0 means the default (100000), as in etcd. */
+  snapshotCount: integerField(0, 'expected a non-negative integer (entries)'),
+  /** Origins allowed by CORS: `*` for any, or the exact origins to echo. */
+  cors: corsField,
+  /** Least severe level logged. */
+  logLevel: z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` }),
+  /** etcd's `--enable-v2`: accepted and ignored, arbor always serves the v2 API. */
+  enableV2: boolField(),
+  /** etcd's `--max-request-bytes` (gRPC only in etcd): accepted and ignored; v2 bodies are
+   *  bounded by `requestBodyBytesMax`. */
+  maxRequestBytes: integerField(0, 'expected a non-negative integer (bytes)'),
+  /** etcd's `--quota-backend-bytes` (a v3 setting): accepted and ignored. */
+  quotaBackendBytes: integerField(Number.MIN_SAFE_INTEGER, 'expected an integer (bytes)'),
+  /** etcd's `--unsafe-no-fsync`: SQLite `synchronous=OFF`. A crash may lose acknowledged
+   *  writes and break Raft's durability promise (Raft Figure 2); for tests only. */
+  unsafeNoFsync: boolField(),
+  /** Bytes in one client request body. Protects memory from one huge request; etcd's v2
+   *  form limit (Go's 10 MiB), above which it answers 400 code 210 "Invalid POST form". */
+  requestBodyBytesMax: limitField('bytes'),
+  /** Bytes in one value. Protects memory, the log and every member's database. */
+  valueBytesMax: limitField('bytes'),
+  /** Bytes in one key path. Protects the tree's indexes from huge keys; far above the
+   *  4 KiB request line etcd's plain port accepts. */
+  keyBytesMax: limitField('bytes'),
+  /** Segments in one key path. Bounds every walk of the tree (no recursion). */
+  keyDepthMax: limitField('segments'),
+  /** Watchers waiting on this member at once. Protects memory and the fan-out of each
+   *  applied event. */
+  watchersMax: limitField('watchers'),
+  /** Events queued for one streaming watcher before it is dropped (etcd: 100). Protects
+   *  memory from a slow reader. */
+  watcherEventsMax: limitField('events'),
+  /** Proposals waiting for their entry to apply. Protects the leader from a write burst:
+   *  beyond it, writes fail fast instead of queueing without bound. */
+  pendingProposalsMax: limitField('proposals'),
+  /** Events kept to answer `waitIndex` (etcd keeps 1000, so at least 1000). Bounds the
+   *  history table. */
+  historyEventsMax: integerField(1000, 'expected an integer of at least 1000 (etcd keeps the last 1000 events)'),
+  /** Time a write or quorum read waits for its entry before failing with 300
+   *  "etcdserver: request timed out", ms. Default etcd's 5000 + 2 × election timeout. */
+  requestTimeoutMs: limitField('ms'),
+  /** Period at which the leader looks for expired TTL keys and proposes a `sync`, ms
+   *  (etcd's v2 sync ticker: 500 ms). Bounds how late a key expires. */
+  syncIntervalMs: limitField('ms'),
+} as const
+
+/** A field of `MemberConfig`. */
+export type ConfigField = keyof typeof fieldSchemas
+
+/** Every field, in the order of `fieldSchemas`: the order errors are looked for. */
+export const configFields = Object.keys(fieldSchemas) as ConfigField[]
+
+/** The fields once each is valid on its own. */
+type FieldValues = { [F in ConfigField]: z.output<(typeof fieldSchemas)[F]> }
+
+/** Checks of one field against others; each issue's path names the field to blame. */
+function checkMember(config: FieldValues, ctx: z.RefinementCtx): void {
+  const { heartbeatIntervalMs, electionTimeoutMs, name } = config
+  if (electionTimeoutMs < 5 * heartbeatIntervalMs) {
+    const message = `must be at least 5 times heartbeat-interval (${heartbeatIntervalMs} ms), as etcd requires`
+    ctx.addIssue({ code: 'custom', path: ['electionTimeoutMs'], message })
+  }
+  const self = config.initialCluster.find((m) => m.name === name)
+  if (self === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['initialCluster'], message: `must list this member's name "${name}"` })
+    return
+  }
+  const advertised = new Set(config.initialAdvertisePeerUrls)
+  const same = self.peerUrls.length === advertised.size && self.peerUrls.every((url) => advertised.has(url))
+  if (config.initialClusterState === 'new' && !same) {
+    const listed = renderInitialCluster([self])
+    const message = `lists ${listed} but initial-advertise-peer-urls is ${config.initialAdvertisePeerUrls.join(',')}; they must be the same URLs`
+    ctx.addIssue({ code: 'custom', path: ['initialCluster'], message })
+  }
+}
+
+/** The whole configuration, every field present; the checks of `checkMember` included. */
+export const memberConfigSchema = z.strictObject(fieldSchemas).superRefine(checkMember)
+
+/** A member's configuration, validated: what the CLI builds the member from. */
+export type MemberConfig = z.output<typeof memberConfigSchema>
+
+/** Schema of one field, for a value from a flag, a variable or the config file. */
+export function fieldSchema(field: ConfigField): z.ZodType {
+  return fieldSchemas[field]
+}
+
+/**
+ * Defaults that depend on nothing else. Listen and advertise URLs spell out 127.0.0.1
+ * where etcd says `localhost`: Go binds `localhost` to 127.0.0.1, but Node may resolve it
+ * to ::1 first, and `npm start` must serve http://127.0.0.1:2379 as etcd does.
+ */
+export const memberDefaults = {
+  name: 'default',
+  listenClientUrls: ['http://127.0.0.1:2379'],
+  advertiseClientUrls: ['http://127.0.0.1:2379'],
+  listenPeerUrls: ['http://127.0.0.1:2380'],
+  initialAdvertisePeerUrls: ['http://127.0.0.1:2380'],
+  initialClusterState: 'new',
+  initialClusterToken: 'etcd-cluster',
+  heartbeatIntervalMs: 100,
+  electionTimeoutMs: 1000,
+  snapshotCount: 100_000,
+  cors: '*',
+  logLevel: 'info',
+  enableV2: true,
+  maxRequestBytes: 1_572_864,
+  quotaBackendBytes: 0,
+  unsafeNoFsync: false,
+} as const satisfies Partial<MemberConfig>
+
+/** Defaults of arbor's named limits; `fieldSchemas` says what each protects. */
+export const limitDefaults = {
+  requestBodyBytesMax: 10_485_760,
+  valueBytesMax: 10_485_760,
+  keyBytesMax: 65_536,
+  keyDepthMax: 4_096,
+  watchersMax: 10_000,
+  watcherEventsMax: 100,
+  pendingProposalsMax: 10_000,
+  historyEventsMax: 1_000,
+  syncIntervalMs: 500,
+} as const satisfies Partial<MemberConfig>
+
+/**
+ * `given` completed with the defaults, including those derived from other fields:
+ * `dataDir` = `${name}.arbor` (etcd: `${name}.etcd`); `initialCluster` =
+ * `${name}=${url}` for each initial advertise peer URL; `requestTimeoutMs` =
+ * 5000 + 2 × electionTimeoutMs (etcd's request timeout); `snapshotCount` 0 = 100000 (as
+ * etcd's server does). The result is not validated yet: see `memberConfigSchema`.
+ */
+export function withDefaults(given: Partial<MemberConfig>): MemberConfig {
+  const name = given.name ?? memberDefaults.name
+  const initialAdvertisePeerUrls = given.initialAdvertisePeerUrls ?? memberDefaults.initialAdvertisePeerUrls
+  const electionTimeoutMs = given.electionTimeoutMs ?? memberDefaults.electionTimeoutMs
+  return {
+    ...memberDefaults,
+    ...limitDefaults,
+    ...given,
+    name,
+    dataDir: given.dataDir ?? `${name}.arbor`,
+    initialAdvertisePeerUrls,
+    initialCluster: given.initialCluster ?? [{ name, peerUrls: initialAdvertisePeerUrls }],
+    electionTimeoutMs,
+    requestTimeoutMs: given.requestTimeoutMs ?? 5000 + 2 * electionTimeoutMs,
+    snapshotCount: given.snapshotCount === undefined || given.snapshotCount === 0 ? memberDefaults.snapshotCount : given.snapshotCount,
+  }
+}
+
+/**
+ * A valid `MemberConfig`: the defaults with `overrides` on top, for tests and for code
+ * that embeds a member. Throws zod's error on an invalid override (a bug in the caller,
+ * not an operator's mistake, so not a `ConfigError`).
+ */
+export function memberConfigWith(overrides: Partial<MemberConfig> = {}): MemberConfig {
+  return memberConfigSchema.parse(withDefaults(overrides))
+}
