@@ -2,10 +2,12 @@
  * JSON text as Go's encoding/json writes it, so arbor's bodies match etcd's byte for byte
  * (spec v2-api.md §1.4, Q27): `<` `>` `&` U+2028 U+2029 are escaped as \u003c \u003e \u0026
  * \u2028 \u2029; control bytes other than \n \r \t are \u00XX (so \b and \f become \u0008
- * and \u000c); a lone surrogate (an invalid byte) becomes \ufffd; DEL and `/` stay raw.
+ * and \u000c); a lone surrogate becomes \ufffd; DEL and `/` stay raw. U+FFFD itself is written
+ * \ufffd: arbor decodes each invalid UTF-8 byte of a request to U+FFFD, and etcd renders
+ * such a byte as \ufffd.
  */
 
-const needsEscape = /[\u0000-\u001f"\\<>&\u2028\u2029\ud800-\udfff]/
+const needsEscape = /[\u0000-\u001f"\\<>&\u2028\u2029\ud800-\udfff\ufffd]/
 
 /** A JSON string literal (with quotes) for `s`, escaped as Go does. */
 export function goJsonString(s: string): string {
@@ -24,6 +26,7 @@ export function goJsonString(s: string): string {
     else if (c === 0x26) esc = '\\u0026'
     else if (c === 0x2028) esc = '\\u2028'
     else if (c === 0x2029) esc = '\\u2029'
+    else if (c === 0xfffd) esc = '\\ufffd'
     else if (c >= 0xd800 && c <= 0xdbff) {
       const d = s.charCodeAt(i + 1)
       if (d >= 0xdc00 && d <= 0xdfff) {

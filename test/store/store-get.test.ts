@@ -111,7 +111,7 @@ const cases: Case[] = [
     seed: [req.set('/s/\u{1F600}', ''), req.set('/s/\uFFFD', ''), req.set('/s/ü', ''), req.set('/s/z', ''), req.set('/s/a?b', ''), req.set('/s/a', '')],
     key: '/s',
     want: ok(
-      '{"key":"/s","dir":true,"nodes":[{"key":"/s/a","value":"","modifiedIndex":6,"createdIndex":6},{"key":"/s/a?b","value":"","modifiedIndex":5,"createdIndex":5},{"key":"/s/z","value":"","modifiedIndex":4,"createdIndex":4},{"key":"/s/ü","value":"","modifiedIndex":3,"createdIndex":3},{"key":"/s/\uFFFD","value":"","modifiedIndex":2,"createdIndex":2},{"key":"/s/\u{1F600}","value":"","modifiedIndex":1,"createdIndex":1}],"modifiedIndex":1,"createdIndex":1}',
+      '{"key":"/s","dir":true,"nodes":[{"key":"/s/a","value":"","modifiedIndex":6,"createdIndex":6},{"key":"/s/a?b","value":"","modifiedIndex":5,"createdIndex":5},{"key":"/s/z","value":"","modifiedIndex":4,"createdIndex":4},{"key":"/s/ü","value":"","modifiedIndex":3,"createdIndex":3},{"key":"/s/\\ufffd","value":"","modifiedIndex":2,"createdIndex":2},{"key":"/s/\u{1F600}","value":"","modifiedIndex":1,"createdIndex":1}],"modifiedIndex":1,"createdIndex":1}',
       6,
     ),
   },
