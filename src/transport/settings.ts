@@ -1,0 +1,82 @@
+/**
+ * Limits and timings of the peer transport, each with its unit and what it protects
+ * (STYLE.md §5). The CLI builds the real ones from config by spreading these defaults;
+ * tests shorten the timings.
+ */
+
+/** How a member sends to its peers (`PeerTransport`). */
+export interface TransportSettings {
+  /**
+   * Messages waiting for one peer; more are dropped and counted (Raft tolerates loss, and
+   * etcd drops too when its per-peer buffer is full: rafthttp "sending buffer is full").
+   */
+  readonly peerQueueMessagesMax: number
+  /**
+   * Soft bound on the entry data of one POST (bytes, UTF-8). A batch always holds at least
+   * one message, so one large entry may exceed it; the receiver's `raftBodyBytesMax` must
+   * leave room for that.
+   */
+  readonly batchBytesMax: number
+  /** Largest body of one POST /raft/snapshot (bytes); the receiver must accept this much. */
+  readonly snapshotChunkBytesMax: number
+  /** First delay before retrying a peer after a failed POST (ms). Doubles per failure. */
+  readonly backoffInitialMs: number
+  /** Largest delay between retries of a failing peer (ms). */
+  readonly backoffMaxMs: number
+  /** Time allowed to open a TCP connection to a peer (ms); etcd's rafthttp dial timeout is 1 s. */
+  readonly dialTimeoutMs: number
+  /**
+   * Time allowed for a peer's answer headers, and then between two pieces of its body (ms):
+   * undici's `headersTimeout` and `bodyTimeout`. A peer slower than this counts as failed.
+   */
+  readonly requestTimeoutMs: number
+  /**
+   * An idle connection to a peer is closed after this (ms) unless the peer's keep-alive hint
+   * says less. Keep it below the peer app's `keepAliveTimeoutMs` so the client closes first.
+   */
+  readonly keepAliveTimeoutMs: number
+  /** TCP connections per peer: one carries the batches, the other snapshot chunks. */
+  readonly connectionsPerPeer: number
+}
+
+/** Defaults for `TransportSettings`. */
+export const transportDefaults: TransportSettings = {
+  peerQueueMessagesMax: 4096,
+  batchBytesMax: 4 * 1024 * 1024,
+  snapshotChunkBytesMax: 1024 * 1024,
+  backoffInitialMs: 50,
+  backoffMaxMs: 2_000,
+  dialTimeoutMs: 1_000,
+  requestTimeoutMs: 5_000,
+  keepAliveTimeoutMs: 4_000,
+  connectionsPerPeer: 2,
+}
+
+/** How a member receives from its peers (`buildPeerApp`). */
+export interface PeerAppSettings {
+  /**
+   * Largest POST /raft body (bytes). Must exceed the senders' `batchBytesMax` by the largest
+   * entry a member accepts (a batch holds at least one message) plus JSON overhead.
+   */
+  readonly raftBodyBytesMax: number
+  /** Largest POST /raft/snapshot body (bytes): the senders' `snapshotChunkBytesMax` or more. */
+  readonly snapshotChunkBytesMax: number
+  /** Largest snapshot reassembled (bytes); a bigger announced total is refused with 413. */
+  readonly snapshotBytesMax: number
+  /** Snapshots reassembled at once (one per sending member); more are refused with 503. */
+  readonly snapshotsReceivingMax: number
+  /** Idle keep-alive connections from peers are closed after this (ms). */
+  readonly keepAliveTimeoutMs: number
+  /** Time allowed to receive one whole request (ms); closes stalled senders. */
+  readonly requestReceiveTimeoutMs: number
+}
+
+/** Defaults for `PeerAppSettings`. */
+export const peerAppDefaults: PeerAppSettings = {
+  raftBodyBytesMax: 64 * 1024 * 1024,
+  snapshotChunkBytesMax: 1024 * 1024,
+  snapshotBytesMax: 8 * 1024 * 1024 * 1024,
+  snapshotsReceivingMax: 8,
+  keepAliveTimeoutMs: 5_000,
+  requestReceiveTimeoutMs: 30_000,
+}
