@@ -9,9 +9,10 @@ import pino from 'pino'
 import { ConfigError, bindAddressOf, loadConfig, versionText, type MemberConfig } from '../config/index.js'
 import { buildApp } from '../http/index.js'
 import { SeededRng, systemClock } from '../lib/index.js'
-import { RawNode, type Message } from '../raft/index.js'
-import { Member, type MemberStorage } from '../server/index.js'
-import { SqliteStoreBackend } from '../storage/index.js'
+import { RawNode } from '../raft/index.js'
+import { Member, type MemberInfo, type MemberStorage } from '../server/index.js'
+import { SqliteStoreBackend, exportState, importState } from '../storage/index.js'
+import { PeerTransport, buildPeerApp, peerAppDefaults, transportDefaults } from '../transport/index.js'
 import { Store } from '../store/index.js'
 import { openMember, type OpenedMember } from './bootstrap.js'
 import { arborVersion } from './version.js'
@@ -48,10 +49,22 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
     process.stderr.write(`arbor: cannot open data directory ${config.dataDir}: ${(error as Error).message}\n`)
     process.exit(2)
   }
-  const member = buildMember(config, opened, logger)
+  const { member, transport } = buildMember(config, opened, logger)
+  const peerApp = buildPeerApp({
+    clusterId: opened.clusterId,
+    memberId: opened.memberId,
+    onMessages: (messages) => member.receive(messages),
+    members: () => opened.meta.listMembers(),
+    version: { etcdserver: '3.4.23', etcdcluster: '3.4.0' },
+    settings: peerAppDefaults,
+    logger: logger.child({ module: 'transport' }),
+  })
   const apps = config.listenClientUrls.map((url) => ({ address: bindAddressOf(url), app: buildApp(member, httpSettingsOf(config), logger) }))
-  member.start()
+  const peerApps = config.listenPeerUrls.map((url, i) => ({ address: bindAddressOf(url), app: i === 0 ? peerApp : undefined }))
   try {
+    const first = peerApps[0]
+    if (first !== undefined) await peerApp.listen({ host: first.address.host, port: first.address.port })
+    member.start()
     for (const { address, app } of apps) {
       await app.listen({ host: address.host, port: address.port })
     }
@@ -62,13 +75,20 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
     process.exit(2)
   }
   logger.info(
-    { name: config.name, memberId: opened.memberId, clusterId: opened.clusterId, clientUrls: config.listenClientUrls, dataDir: config.dataDir },
+    {
+      name: config.name,
+      memberId: opened.memberId,
+      clusterId: opened.clusterId,
+      clientUrls: config.listenClientUrls,
+      peerUrls: config.listenPeerUrls,
+      dataDir: config.dataDir,
+    },
     'serving clients',
   )
   const shutdown = (signal: string): void => {
     logger.info({ signal }, 'stopping')
     member.stop()
-    void Promise.all(apps.map(({ app }) => app.close())).finally(() => {
+    void Promise.all([...apps.map(({ app }) => app.close()), peerApp.close(), transport.stop()]).finally(() => {
       opened.db.close()
       process.exit(0)
     })
@@ -77,7 +97,7 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
   process.once('SIGINT', () => shutdown('SIGINT'))
 }
 
-function buildMember(config: MemberConfig, opened: OpenedMember, logger: pino.Logger): Member {
+function buildMember(config: MemberConfig, opened: OpenedMember, logger: pino.Logger): { member: Member; transport: PeerTransport } {
   const { db, log, meta, memberId, clusterId } = opened
   const storage: MemberStorage = {
     log,
@@ -87,6 +107,8 @@ function buildMember(config: MemberConfig, opened: OpenedMember, logger: pino.Lo
     members: () => meta.listMembers(),
     upsertMember: (m) => meta.upsertMember(m),
     removeMember: (id) => meta.removeMember(id),
+    exportState: () => exportState(db),
+    importState: (data) => importState(db, data),
   }
   const raft = new RawNode(
     {
@@ -107,16 +129,26 @@ function buildMember(config: MemberConfig, opened: OpenedMember, logger: pino.Lo
     historyEventsMax: config.historyEventsMax,
     watchersMax: config.watchersMax,
   })
-  const peers = {
-    send(messages: readonly Message[]): void {
-      if (messages.length > 0) logger.debug({ count: messages.length }, 'no transport for peer messages yet')
-    },
+  let member: Member | undefined
+  const transport = new PeerTransport({
+    clusterId,
+    memberId,
+    settings: transportDefaults,
+    logger: logger.child({ module: 'transport' }),
+    reportUnreachable: (id) => member?.reportUnreachable(id),
+    reportSnapshot: (id, ok) => member?.reportSnapshot(id, ok),
+  })
+  const setPeers = (members: readonly MemberInfo[]): void => {
+    const wanted = new Set(members.filter((m) => m.id !== memberId).map((m) => m.id))
+    for (const peer of transport.peerList()) if (!wanted.has(peer.memberId)) void transport.removePeer(peer.memberId)
+    for (const m of members) if (m.id !== memberId) transport.updatePeer(m.id, m.peerUrls)
   }
-  return new Member({
+  setPeers(meta.listMembers())
+  member = new Member({
     raft,
     store,
     storage,
-    peers,
+    peers: { send: (messages) => transport.send(messages), setPeers },
     clock: systemClock,
     logger: logger.child({ module: 'server' }),
     settings: {
@@ -128,8 +160,10 @@ function buildMember(config: MemberConfig, opened: OpenedMember, logger: pino.Lo
       pendingProposalsMax: config.pendingProposalsMax,
       snapshotCount: config.snapshotCount,
       syncIntervalMs: config.syncIntervalMs,
+      clientUrls: config.advertiseClientUrls,
     },
   })
+  return { member, transport }
 }
 
 function httpSettingsOf(config: MemberConfig) {

@@ -14,6 +14,7 @@ import {
   type ConfChange,
   type Entry,
   type Logger,
+  type Message,
   type RawNode,
   type Ready,
 } from '../raft/index.js'
@@ -21,7 +22,7 @@ import type { Event, GetOptions, HistoryRecord, Store, StoreRequest, WatchStart 
 import { ErrorCode, V2Error } from '../v2error/index.js'
 import type { LeaderStats, MemberApi, SelfStats } from './api.js'
 import type { MemberInfo, MemberStorage, PeerSender } from './ports.js'
-import { decodeProposal, encodeExpire, encodeWrite } from './proposal.js'
+import { decodeProposal, encodeAttributes, encodeExpire, encodeWrite } from './proposal.js'
 import { Waiters } from './waiters.js'
 import { goDuration, rfc3339Nano } from './time-format.js'
 
@@ -40,6 +41,8 @@ export interface MemberSettings {
   readonly snapshotCount: number
   /** How often the leader looks for expired TTLs (ms); etcd sweeps every 500 ms. */
   readonly syncIntervalMs: number
+  /** This member's advertised client URLs, published to the cluster once a leader is known. */
+  readonly clientUrls: readonly string[]
 }
 
 /** The parts a member is built from (wired by the CLI, or by tests with in-memory ones). */
@@ -79,6 +82,10 @@ export class Member implements MemberApi {
   private role: SelfStats['state'] = 'StateFollower'
   private appliedIndex: number
   private compactedThrough = 0
+  /** Writes proposed while no leader was known, proposed again once one is (until their deadline). */
+  private awaitingLeader: { readonly data: string; readonly requestId: string }[] = []
+  /** When this member last proposed its attributes; undefined once they are applied. */
+  private attributesProposedAtMs: number | undefined = 0
 
   constructor(private readonly parts: MemberParts) {
     const { settings, clock, storage } = parts
@@ -211,6 +218,27 @@ export class Member implements MemberApi {
     return this.leaderId !== ''
   }
 
+  /** Raft messages from peers (the transport calls this for each received batch). */
+  receive(messages: readonly Message[]): void {
+    if (this.stopped) return
+    for (const message of messages) this.parts.raft.step(message)
+    this.scheduleTurn()
+  }
+
+  /** The transport could not reach `memberId` (Raft moves its progress back to probing). */
+  reportUnreachable(memberId: string): void {
+    if (this.stopped) return
+    this.parts.raft.reportUnreachable(memberId)
+    this.scheduleTurn()
+  }
+
+  /** The transport finished sending a snapshot to `memberId`. */
+  reportSnapshot(memberId: string, ok: boolean): void {
+    if (this.stopped) return
+    this.parts.raft.reportSnapshot(memberId, ok)
+    this.scheduleTurn()
+  }
+
   // ---- the loop -------------------------------------------------------------------------
 
   private tick(): void {
@@ -218,15 +246,27 @@ export class Member implements MemberApi {
     this.scheduleTurn()
   }
 
+  /**
+   * Hands a write to Raft. Without a leader (an election under way) it waits in
+   * `awaitingLeader` and is proposed when one is known, or times out like etcd's request.
+   */
   private propose(data: string, requestId: string): void {
     try {
       this.parts.raft.propose(data)
     } catch (error) {
       if (!(error instanceof ProposalDroppedError)) throw error
-      this.writes.reject(requestId, new V2Error(ErrorCode.RaftInternal, 'etcdserver: no leader', 0))
+      this.awaitingLeader.push({ data, requestId })
       return
     }
     this.scheduleTurn()
+  }
+
+  private proposeAwaitingLeader(): void {
+    const waiting = this.awaitingLeader
+    this.awaitingLeader = []
+    for (const { data, requestId } of waiting) {
+      if (this.writes.has(requestId)) this.propose(data, requestId)
+    }
   }
 
   /** The leader proposes a sweep when the earliest TTL is due (ARCHITECTURE decision 2). */
@@ -265,13 +305,13 @@ export class Member implements MemberApi {
     const { raft, storage, peers, store } = this.parts
     const outcomes: Outcome[] = []
     storage.transaction(() => {
-      if (ready.snapshot !== undefined) storage.log.applySnapshot(ready.snapshot.metadata)
+      if (ready.snapshot !== undefined) this.installSnapshot(ready.snapshot)
       if (ready.entries.length > 0) storage.log.append(ready.entries)
       if (ready.hardState !== undefined) storage.log.setHardState(ready.hardState)
       for (const entry of ready.committedEntries) this.applyEntry(entry, outcomes)
       this.maybeCompact()
     })
-    peers.send(ready.messages)
+    peers.send(ready.messages.some((m) => m.type === 'snap') ? ready.messages.map((m) => this.withState(m)) : ready.messages)
     store.flushNotifications()
     for (const outcome of outcomes) {
       if (outcome.event !== undefined) this.writes.resolve(outcome.requestId, outcome.event)
@@ -281,6 +321,30 @@ export class Member implements MemberApi {
     for (const readState of ready.readStates) this.pendingReads.push(readState)
     this.releaseReads()
     raft.advance(ready)
+    if (this.leaderId !== '' && this.awaitingLeader.length > 0) this.proposeAwaitingLeader()
+    this.maybePublishAttributes()
+  }
+
+  /**
+   * A follower that fell behind the compacted log gets the applied state itself (decision 7).
+   * The snapshot Raft names is replaced by one at this member's applied index, the point the
+   * exported state stands at, so the follower never applies an entry twice.
+   */
+  private withState(message: Message): Message {
+    if (message.type !== 'snap' || message.snapshot === undefined) return message
+    const index = this.appliedIndex
+    const { storage } = this.parts
+    const metadata = { index, term: storage.log.term(index), confState: message.snapshot.metadata.confState }
+    return { ...message, snapshot: { metadata, data: storage.exportState() } }
+  }
+
+  /** Replaces the state by a snapshot from the leader, inside the turn's transaction. */
+  private installSnapshot(snapshot: NonNullable<Ready['snapshot']>): void {
+    const { storage, logger } = this.parts
+    storage.importState(snapshot.data)
+    storage.log.applySnapshot(snapshot.metadata)
+    this.appliedIndex = snapshot.metadata.index
+    logger.info({ index: snapshot.metadata.index, term: snapshot.metadata.term }, 'snapshot installed')
   }
 
   /** Applies one committed entry inside the turn's transaction (deterministic: no clock). */
@@ -301,6 +365,10 @@ export class Member implements MemberApi {
       this.expireInFlightSinceMs = undefined
       return
     }
+    if (proposal.kind === 'attributes') {
+      this.applyAttributes(proposal)
+      return
+    }
     const request = JSON.parse(proposal.json) as StoreRequest
     try {
       outcomes.push({ requestId: proposal.requestId, event: store.apply(request, proposal.timeMs) })
@@ -310,12 +378,36 @@ export class Member implements MemberApi {
     }
   }
 
+  private applyAttributes(attributes: { memberId: string; name: string; clientUrls: string[] }): void {
+    const { storage } = this.parts
+    const current = storage.members().find((m) => m.id === attributes.memberId)
+    if (current !== undefined) storage.upsertMember({ ...current, name: attributes.name, clientUrls: attributes.clientUrls })
+    if (attributes.memberId === this.memberId) this.attributesProposedAtMs = undefined
+  }
+
+  /** Publishes name and client URLs through the log (etcd's publish), retrying until applied. */
+  private maybePublishAttributes(): void {
+    const proposedAt = this.attributesProposedAtMs
+    if (proposedAt === undefined || this.leaderId === '' || this.stopped) return
+    const nowMs = this.parts.clock.nowMs()
+    if (proposedAt !== 0 && nowMs - proposedAt < this.parts.settings.requestTimeoutMs) return
+    const { settings } = this.parts
+    try {
+      this.parts.raft.propose(encodeAttributes(this.memberId, settings.name, settings.clientUrls))
+      this.attributesProposedAtMs = nowMs
+    } catch (error) {
+      if (!(error instanceof ProposalDroppedError)) throw error
+    }
+  }
+
   private applyConfChange(entry: Entry): void {
     const change = JSON.parse(entry.data) as ConfChange
     const confState = this.parts.raft.applyConfChange(change)
     this.parts.storage.log.setConfState(confState)
     if (change.type === 'removeNode') this.parts.storage.removeMember(change.memberId)
     else this.parts.storage.upsertMember(JSON.parse(change.context) as MemberInfo)
+    this.parts.logger.info({ change: change.type, memberId: change.memberId, voters: confState.voters }, 'membership changed')
+    this.parts.peers.setPeers?.(this.parts.storage.members())
   }
 
   /** Drops log entries more than `snapshotCount` behind the applied index (decision 7). */

@@ -27,9 +27,15 @@ export interface MemberStorage {
   members(): MemberInfo[]
   upsertMember(member: MemberInfo): void
   removeMember(id: string): void
+  /** A consistent copy of the applied state (tree, history, applied index, members), for InstallSnapshot. */
+  exportState(): Uint8Array
+  /** Replaces the applied state by a copy from `exportState` (on a follower that fell behind). */
+  importState(data: Uint8Array): void
 }
 
 /** Sends Raft messages to peers. Never blocks; a full queue drops and reports (Raft tolerates loss). */
 export interface PeerSender {
   send(messages: readonly Message[]): void
+  /** The cluster's members changed: reach exactly these (the sender skips itself). */
+  setPeers?(members: readonly MemberInfo[]): void
 }

@@ -5,6 +5,9 @@
  * Text form, one header line then the request's JSON:
  *   `r <requestId> <timeMs>\n<StoreRequest JSON>`  a client write
  *   `x <timeMs>`                                   a TTL sweep ("sync"; decision 2)
+ *   `a <memberId>\n<{name, clientUrls} JSON>`       a member publishes its attributes
+ *                                                  (as etcd does at start, so every member
+ *                                                  lists every client URL)
  * The request id sits in the header so that the member that proposed an entry can match it
  * to its waiting client without parsing the JSON.
  */
@@ -15,6 +18,7 @@ import type { StoreRequest } from '../store/index.js'
 export type Proposal =
   | { readonly kind: 'write'; readonly requestId: string; readonly timeMs: number; readonly json: string }
   | { readonly kind: 'expire'; readonly timeMs: number }
+  | { readonly kind: 'attributes'; readonly memberId: string; readonly name: string; readonly clientUrls: string[] }
 
 /** Encodes a client write. `requestId` holds no space or newline. */
 export function encodeWrite(requestId: string, timeMs: number, request: StoreRequest): string {
@@ -26,8 +30,19 @@ export function encodeExpire(timeMs: number): string {
   return `x ${timeMs}`
 }
 
+/** Encodes a member's published attributes. */
+export function encodeAttributes(memberId: string, name: string, clientUrls: readonly string[]): string {
+  return `a ${memberId}\n${JSON.stringify({ name, clientUrls })}`
+}
+
 /** Decodes an entry's data (never ''; the leader's no-op is skipped before). */
 export function decodeProposal(data: string): Proposal {
+  if (data.startsWith('a ')) {
+    const headerEnd = data.indexOf('\n')
+    assert(headerEnd > 2, 'attributes entry without a body')
+    const attributes = JSON.parse(data.slice(headerEnd + 1)) as { name: string; clientUrls: string[] }
+    return { kind: 'attributes', memberId: data.slice(2, headerEnd), name: attributes.name, clientUrls: attributes.clientUrls }
+  }
   if (data.startsWith('x ')) {
     const timeMs = Number(data.slice(2))
     assert(Number.isSafeInteger(timeMs), 'expire entry without a time')
