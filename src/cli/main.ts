@@ -107,6 +107,7 @@ function buildMember(config: MemberConfig, opened: OpenedMember, logger: pino.Lo
     members: () => meta.listMembers(),
     upsertMember: (m) => meta.upsertMember(m),
     removeMember: (id) => meta.removeMember(id),
+    isRemoved: (id) => meta.isRemoved(id),
     exportState: () => exportState(db),
     importState: (data) => importState(db, data),
   }

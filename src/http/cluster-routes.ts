@@ -11,7 +11,12 @@ import { sendJson, sendMessage, sendMethodNotAllowed } from './render.js'
 const versionBody = '{"etcdserver":"3.4.23","etcdcluster":"3.4.0"}'
 
 /** A route handler after dispatch; returns the reply it sent. */
-export type RouteHandler = (member: MemberApi, request: FastifyRequest, reply: FastifyReply, rest: string) => FastifyReply
+export type RouteHandler = (
+  member: MemberApi,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  rest: string,
+) => FastifyReply | Promise<FastifyReply>
 
 /** `{"id":..,"name":..,"peerURLs":[..],"clientURLs":[..]}` */
 export function memberJson(m: MemberInfo): string {
@@ -54,28 +59,4 @@ export const machinesRoute: RouteHandler = (member, request, reply) => {
   if (request.method !== 'GET' && request.method !== 'HEAD') return sendMethodNotAllowed(reply, 'GET,HEAD')
   const urls = member.members().flatMap((m) => m.clientUrls).sort()
   return reply.code(200).header('content-type', 'text/plain; charset=utf-8').send(urls.join(', '))
-}
-
-/** `/v2/members` and `/v2/members/<rest>`. */
-export const membersRoute: RouteHandler = (member, request, reply, rest) => {
-  switch (request.method) {
-    case 'GET':
-      reply.header('x-etcd-cluster-id', member.clusterId)
-      if (rest === '') {
-        const list = member.members().map(memberJson).join(',')
-        return json(reply, 200, `{"members":[${list}]}\n`)
-      }
-      if (rest === 'leader') {
-        const leader = member.leader()
-        if (leader === undefined) return sendMessage(reply, 503, 'During election')
-        return json(reply, 200, memberJson(leader) + '\n')
-      }
-      return sendMessage(reply, 404, 'Not found')
-    case 'POST':
-    case 'PUT':
-    case 'DELETE':
-      return sendMessage(reply, 501, 'membership changes need a cluster (not supported by this member yet)', member)
-    default:
-      return sendMethodNotAllowed(reply, 'GET,POST,DELETE,PUT')
-  }
 }

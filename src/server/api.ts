@@ -62,6 +62,12 @@ export interface MemberApi {
   leader(): MemberInfo | undefined
   /** True while the member knows a leader (etcd's /health). */
   healthy(): boolean
+  /** etcd's POST /v2/members. @throws MembershipError */
+  addMember(peerUrls: readonly string[]): Promise<MemberInfo>
+  /** etcd's DELETE /v2/members/<id>. @throws MembershipError */
+  removeMember(id: string): Promise<MemberInfo>
+  /** etcd's PUT /v2/members/<id>. @throws MembershipError */
+  updateMember(id: string, peerUrls: readonly string[]): Promise<MemberInfo>
   /** Registers a callback run when the member stops (to end open watches). */
   onStop(callback: () => void): void
 }

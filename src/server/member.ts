@@ -24,6 +24,8 @@ import type { LeaderStats, MemberApi, SelfStats } from './api.js'
 import type { MemberInfo, MemberStorage, PeerSender } from './ports.js'
 import { decodeProposal, encodeAttributes, encodeExpire, encodeWrite } from './proposal.js'
 import { Waiters } from './waiters.js'
+import { MembershipError } from './membership-error.js'
+import { memberIdOf } from './identity.js'
 import { goDuration, rfc3339Nano } from './time-format.js'
 
 /** Settings of the member loop; every one comes from config. */
@@ -68,6 +70,7 @@ export class Member implements MemberApi {
   readonly clusterId: string
   private readonly writes: Waiters<Event>
   private readonly reads: Waiters<number>
+  private readonly membershipChanges: Waiters<MemberInfo>
   private readonly pendingReads: PendingRead[] = []
   private readonly stopCallbacks: (() => void)[] = []
   private readonly startTimeMs: number
@@ -82,6 +85,8 @@ export class Member implements MemberApi {
   private role: SelfStats['state'] = 'StateFollower'
   private appliedIndex: number
   private compactedThrough = 0
+  /** Membership changes applied in this turn, answered after it commits. */
+  private appliedMembershipChanges: { readonly requestId: string; readonly member: MemberInfo }[] = []
   /** Writes proposed while no leader was known, proposed again once one is (until their deadline). */
   private awaitingLeader: { readonly data: string; readonly requestId: string }[] = []
   /** When this member last proposed its attributes; undefined once they are applied. */
@@ -93,6 +98,7 @@ export class Member implements MemberApi {
     this.clusterId = settings.clusterId
     this.writes = new Waiters(settings.requestTimeoutMs)
     this.reads = new Waiters(settings.requestTimeoutMs)
+    this.membershipChanges = new Waiters(settings.requestTimeoutMs)
     this.startTimeMs = clock.nowMs()
     this.leaderSinceMs = this.startTimeMs
     this.appliedIndex = storage.appliedIndex()
@@ -122,6 +128,7 @@ export class Member implements MemberApi {
     const stoppedError = new V2Error(ErrorCode.RaftInternal, 'etcdserver: server stopped', 0)
     this.writes.rejectAll(stoppedError)
     this.reads.rejectAll(stoppedError)
+    this.membershipChanges.rejectAll(stoppedError)
     for (const callback of this.stopCallbacks) callback()
   }
 
@@ -216,6 +223,72 @@ export class Member implements MemberApi {
 
   healthy(): boolean {
     return this.leaderId !== ''
+  }
+
+  /**
+   * Adds a member with `peerUrls` (etcd's POST /v2/members): a confChange entry (thesis §4.1),
+   * answered once applied here. The new member has no name and no client URLs until it starts.
+   * @throws MembershipError 409 when a member already uses one of the URLs; 500 when the
+   *         change could not be committed (another change under way, no leader, timeout).
+   */
+  addMember(peerUrls: readonly string[]): Promise<MemberInfo> {
+    this.refuseWhenStopped()
+    if (this.peerUrlInUse(peerUrls, undefined)) throw new MembershipError(409, 'membership: peerURL exists')
+    const nowMs = this.parts.clock.nowMs()
+    const id = memberIdOf(peerUrls, `${this.clusterId}/${nowMs}/${this.requestCounter}`)
+    const member: MemberInfo = { id, name: '', peerUrls: [...peerUrls], clientUrls: [] }
+    return this.proposeMembershipChange('addNode', member)
+  }
+
+  /**
+   * Removes member `id` (etcd's DELETE /v2/members/<id>).
+   * @throws MembershipError 404 for an unknown id, 410 for one removed before, 500 as addMember.
+   */
+  removeMember(id: string): Promise<MemberInfo> {
+    this.refuseWhenStopped()
+    const member = this.knownMember(id)
+    return this.proposeMembershipChange('removeNode', member)
+  }
+
+  /**
+   * Replaces the peer URLs of member `id` (etcd's PUT /v2/members/<id>).
+   * @throws MembershipError 404, 410, 409 (a URL used by another member), 500 as addMember.
+   */
+  updateMember(id: string, peerUrls: readonly string[]): Promise<MemberInfo> {
+    this.refuseWhenStopped()
+    const member = this.knownMember(id)
+    if (this.peerUrlInUse(peerUrls, id)) throw new MembershipError(409, 'membership: peerURL exists')
+    return this.proposeMembershipChange('updateNode', { ...member, peerUrls: [...peerUrls] })
+  }
+
+  private knownMember(id: string): MemberInfo {
+    const member = this.members().find((m) => m.id === id)
+    if (member !== undefined) return member
+    if (this.parts.storage.isRemoved(id)) throw new MembershipError(410, `Member permanently removed: ${id}`)
+    throw new MembershipError(404, `No such member: ${id}`)
+  }
+
+  private peerUrlInUse(peerUrls: readonly string[], exceptId: string | undefined): boolean {
+    const wanted = new Set(peerUrls)
+    return this.members().some((m) => m.id !== exceptId && m.peerUrls.some((url) => wanted.has(url)))
+  }
+
+  private async proposeMembershipChange(type: ConfChange['type'], member: MemberInfo): Promise<MemberInfo> {
+    const requestId = this.nextRequestId()
+    const done = this.membershipChanges.wait(requestId)
+    try {
+      this.parts.raft.proposeConfChange({ type, memberId: member.id, context: JSON.stringify({ requestId, member }) })
+    } catch (error) {
+      if (!(error instanceof ProposalDroppedError)) throw error
+      this.membershipChanges.reject(requestId, new MembershipError(500, 'etcdserver: membership change not accepted (no leader, or another change is under way)'))
+    }
+    this.scheduleTurn()
+    try {
+      return await done
+    } catch (error) {
+      if (error instanceof V2Error) throw new MembershipError(500, error.detail)
+      throw error
+    }
   }
 
   /** Raft messages from peers (the transport calls this for each received batch). */
@@ -317,6 +390,8 @@ export class Member implements MemberApi {
       if (outcome.event !== undefined) this.writes.resolve(outcome.requestId, outcome.event)
       else if (outcome.error !== undefined) this.writes.reject(outcome.requestId, outcome.error)
     }
+    for (const { requestId, member } of this.appliedMembershipChanges) this.membershipChanges.resolve(requestId, member)
+    this.appliedMembershipChanges = []
     if (ready.softState !== undefined) this.noteSoftState(ready.softState)
     for (const readState of ready.readStates) this.pendingReads.push(readState)
     this.releaseReads()
@@ -402,10 +477,12 @@ export class Member implements MemberApi {
 
   private applyConfChange(entry: Entry): void {
     const change = JSON.parse(entry.data) as ConfChange
+    const { requestId, member } = JSON.parse(change.context) as { requestId: string; member: MemberInfo }
     const confState = this.parts.raft.applyConfChange(change)
     this.parts.storage.log.setConfState(confState)
     if (change.type === 'removeNode') this.parts.storage.removeMember(change.memberId)
-    else this.parts.storage.upsertMember(JSON.parse(change.context) as MemberInfo)
+    else this.parts.storage.upsertMember(member)
+    this.appliedMembershipChanges.push({ requestId, member })
     this.parts.logger.info({ change: change.type, memberId: change.memberId, voters: confState.voters }, 'membership changed')
     this.parts.peers.setPeers?.(this.parts.storage.members())
   }

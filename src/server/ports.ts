@@ -27,6 +27,8 @@ export interface MemberStorage {
   members(): MemberInfo[]
   upsertMember(member: MemberInfo): void
   removeMember(id: string): void
+  /** True for an id removed from the cluster earlier (etcd answers 410 for it). */
+  isRemoved(id: string): boolean
   /** A consistent copy of the applied state (tree, history, applied index, members), for InstallSnapshot. */
   exportState(): Uint8Array
   /** Replaces the applied state by a copy from `exportState` (on a follower that fell behind). */

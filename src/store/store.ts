@@ -147,9 +147,24 @@ export class Store {
       this.counters[success] += 1
       return event
     } catch (error) {
-      if (error instanceof V2Error) this.counters[failure] += 1
+      if (error instanceof V2Error) this.countFailure(request, error, failure)
       throw error
     }
+  }
+
+  /**
+   * Counts a failed write as etcd 3.4.23 does (recorded, test/conformance stats-store): a
+   * compareAndDelete whose comparison fails is counted as a success (etcd's deferred counter
+   * reads an error variable the failing return never sets), and a POST into a file counts a
+   * failed set as well as a failed create.
+   */
+  private countFailure(request: StoreRequest, error: V2Error, failure: Counter): void {
+    if (request.op === 'compareAndDelete' && error.errorCode === ErrorCode.TestFailed) {
+      this.counters.compareAndDeleteSuccess += 1
+      return
+    }
+    if (request.op === 'create' && request.inOrder && error.errorCode === ErrorCode.NotDir) this.counters.setsFail += 1
+    this.counters[failure] += 1
   }
 
   /**

@@ -17,7 +17,7 @@ test('counters follow reads, writes, failures, expiries and watchers', () => {
     req.update('/a', '2'), req.update('/nope', ''), // update 1/1
     req.cas('/a', '3', { prevValue: '2' }), req.cas('/a', '4', { prevValue: 'x' }), req.cas('/a', '4', { prevIndex: '1' }), // cas 1/2
     req.del('/b'), req.del('/b'), // delete 1/1
-    req.cad('/a', { prevValue: 'zz' }), req.cad('/a', { prevValue: '3' }), // cad 1/1
+    req.cad('/nope', { prevValue: 'zz' }), req.cad('/a', { prevValue: '3' }), // cad 1/1
     req.set('/t', '', { ttlSeconds: 1 }), // set 2/1
   ]
   for (const write of writes) attempt(write)
@@ -36,4 +36,17 @@ test('counters follow reads, writes, failures, expiries and watchers', () => {
     createSuccess: 2, createFail: 1, compareAndSwapSuccess: 1, compareAndSwapFail: 2, compareAndDeleteSuccess: 1,
     compareAndDeleteFail: 1, expireCount: 1, watchers: 1,
   })
+})
+
+test('failed compares of compareAndDelete and POSTs into a file are counted as etcd 3.4.23 counts them', () => {
+  const { store } = newStore()
+  store.apply(req.set('/f', '1'), T0)
+  const before = store.stats()
+  outcome(() => store.apply(req.cad('/f', { prevValue: 'zz' }), T0))
+  outcome(() => store.apply(req.post('/f', ''), T0))
+  const after = store.stats()
+  assert.equal(after.compareAndDeleteSuccess - before.compareAndDeleteSuccess, 1)
+  assert.equal(after.compareAndDeleteFail - before.compareAndDeleteFail, 0)
+  assert.equal(after.createFail - before.createFail, 1)
+  assert.equal(after.setsFail - before.setsFail, 1)
 })
