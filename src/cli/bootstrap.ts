@@ -8,6 +8,7 @@ import type { MemberConfig } from '../config/index.js'
 import type { ConfState } from '../raft/index.js'
 import { clusterIdOf, memberIdOf, type MemberInfo } from '../server/index.js'
 import { MemberMeta, SqliteLogStore, openDatabase, type ArborDatabase } from '../storage/index.js'
+import { fetchPeerMembers } from '../transport/index.js'
 
 /** A member's opened storage and identity. */
 export interface OpenedMember {
@@ -23,8 +24,14 @@ export interface OpenedMember {
 /** File holding the member's database inside `--data-dir`. */
 export const databaseFileName = 'arbor.db'
 
-/** Opens (or creates) the member's database under `config.dataDir`. */
-export function openMember(config: MemberConfig): OpenedMember {
+/**
+ * Opens (or creates) the member's database under `config.dataDir`. A new member of a new
+ * cluster derives the member and cluster IDs from `--initial-cluster`; a new member joining
+ * an existing cluster (`--initial-cluster-state existing`, after `member add`) asks the other
+ * members for the cluster ID and the current members, and finds itself by its peer URLs.
+ * @throws Error with a one-line reason (unreachable cluster, member not added first).
+ */
+export async function openMember(config: MemberConfig): Promise<OpenedMember> {
   const db = openDatabase(join(config.dataDir, databaseFileName), {
     synchronous: config.unsafeNoFsync ? 'OFF' : 'FULL',
   })
@@ -37,15 +44,8 @@ export function openMember(config: MemberConfig): OpenedMember {
     refreshOwnAttributes(db, meta, storedId, config)
     return { db, log, meta, memberId: storedId, clusterId, created: false }
   }
-  const members: MemberInfo[] = config.initialCluster.map((entry) => ({
-    id: memberIdOf(entry.peerUrls, config.initialClusterToken),
-    name: entry.name,
-    peerUrls: entry.peerUrls,
-    clientUrls: [],
-  }))
-  const self = members.find((m) => m.name === config.name)
-  if (self === undefined) throw new Error(`--initial-cluster has no member named "${config.name}"`)
-  const clusterId = clusterIdOf(members.map((m) => m.id))
+  const { members, self, clusterId } =
+    config.initialClusterState === 'existing' ? await existingCluster(config) : newCluster(config)
   const confState: ConfState = { voters: members.map((m) => m.id) }
   db.transaction(() => {
     meta.setMemberId(self.id)
@@ -55,6 +55,30 @@ export function openMember(config: MemberConfig): OpenedMember {
   })
   refreshOwnAttributes(db, meta, self.id, config)
   return { db, log, meta, memberId: self.id, clusterId, created: true }
+}
+
+function newCluster(config: MemberConfig): { members: MemberInfo[]; self: MemberInfo; clusterId: string } {
+  const members: MemberInfo[] = config.initialCluster.map((entry) => ({
+    id: memberIdOf(entry.peerUrls, config.initialClusterToken),
+    name: entry.name,
+    peerUrls: entry.peerUrls,
+    clientUrls: [],
+  }))
+  const self = members.find((m) => m.name === config.name)
+  if (self === undefined) throw new Error(`--initial-cluster has no member named "${config.name}"`)
+  return { members, self, clusterId: clusterIdOf(members.map((m) => m.id)) }
+}
+
+async function existingCluster(config: MemberConfig): Promise<{ members: MemberInfo[]; self: MemberInfo; clusterId: string }> {
+  const others = config.initialCluster.filter((entry) => entry.name !== config.name).flatMap((entry) => entry.peerUrls)
+  const remote = await fetchPeerMembers(others, { dialTimeoutMs: 1_000, requestTimeoutMs: 5_000 })
+  const mine = new Set(config.initialAdvertisePeerUrls)
+  const self = remote.members.find((m) => m.peerUrls.some((url) => mine.has(url)))
+  if (self === undefined) {
+    throw new Error(`the cluster has no member with peer URLs ${[...mine].join(',')}: add it first (etcdctl member add)`)
+  }
+  const members = remote.members.map((m) => ({ ...m, peerUrls: [...m.peerUrls], clientUrls: [...m.clientUrls] }))
+  return { members, self: { ...self, name: config.name }, clusterId: remote.clusterId }
 }
 
 function refreshOwnAttributes(db: ArborDatabase, meta: MemberMeta, id: string, config: MemberConfig): void {

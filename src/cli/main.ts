@@ -44,7 +44,7 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
   for (const warning of warnings) logger.warn(warning)
   let opened: OpenedMember
   try {
-    opened = openMember(config)
+    opened = await openMember(config)
   } catch (error) {
     process.stderr.write(`arbor: cannot open data directory ${config.dataDir}: ${(error as Error).message}\n`)
     process.exit(2)
