@@ -16,8 +16,8 @@ export interface ArborProcess {
   readonly child: ChildProcess
   /** Everything the member wrote to stdout and stderr so far. */
   output(): string
-  /** SIGTERM and wait for exit; returns the exit code. */
-  stop(): Promise<number | null>
+  /** SIGTERM (or `signal`, e.g. SIGINT) and wait for exit; returns the exit code. */
+  stop(signal?: 'SIGTERM' | 'SIGINT'): Promise<number | null>
   /** SIGKILL and wait for exit. */
   kill(): Promise<void>
 }
@@ -83,8 +83,8 @@ export async function startArbor(
     dataDir,
     child,
     output: () => output,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+    stop: async (signal: 'SIGTERM' | 'SIGINT' = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
       return exited
     },
     kill: async () => {
