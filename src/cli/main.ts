@@ -16,6 +16,7 @@ import { PeerTransport, buildPeerApp, peerAppDefaults, transportDefaults } from 
 import { Store } from '../store/index.js'
 import { openMember, type OpenedMember } from './bootstrap.js'
 import { arborVersion } from './version.js'
+import { lockDataDir } from './data-dir-lock.js'
 
 function main(): void {
   let loaded
@@ -43,7 +44,9 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
   const logger = pino({ level: config.logLevel === 'panic' || config.logLevel === 'fatal' ? 'fatal' : config.logLevel })
   for (const warning of warnings) logger.warn(warning)
   let opened: OpenedMember
+  let unlock: () => void
   try {
+    unlock = lockDataDir(config.dataDir)
     opened = await openMember(config)
   } catch (error) {
     process.stderr.write(`arbor: cannot open data directory ${config.dataDir}: ${(error as Error).message}\n`)
@@ -90,6 +93,7 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
     member.stop()
     void Promise.all([...apps.map(({ app }) => app.close()), peerApp.close(), transport.stop()]).finally(() => {
       opened.db.close()
+      unlock()
       process.exit(0)
     })
   }
