@@ -2,8 +2,8 @@
  * The client-facing HTTP server (Fastify). Requests are dispatched by the DECODED path, as
  * Go's ServeMux does for etcd: a path needing cleaning is redirected (301) before anything
  * runs, a bad escape is a plain 400, OPTIONS anywhere is a CORS pre-flight, unknown paths are
- * Go's plain-text 404 (spec v2-api.md §1). One wildcard route feeds that dispatcher, because
- * Fastify's router matches raw paths and would split these rules between routes.
+ * Go's plain-text 404 (spec v2-api.md §1). Every request is routed to that one dispatcher
+ * (`rewriteUrl`), because Fastify's router decodes and matches paths by other rules.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
@@ -12,6 +12,7 @@ import type { MemberApi } from '../server/index.js'
 import * as routes from './cluster-routes.js'
 import { corsHook } from './cors.js'
 import { handleKeys } from './keys.js'
+import { membersRoute } from './members-route.js'
 import type { KeyLimits } from './key-request.js'
 import { sendPlain, sendV2Error } from './render.js'
 import { htmlEscape, parseRequestTarget } from './request-path.js'
@@ -53,8 +54,8 @@ const exactRoutes = new Map<string, routes.RouteHandler>([
 /** Which handler serves a decoded path (Go ServeMux patterns of etcd's client port). */
 function dispatchOf(path: string): Dispatch | undefined {
   if (path === '/v2/keys' || path.startsWith('/v2/keys/')) return { kind: 'keys' }
-  if (path === '/v2/members' || path === '/v2/members/') return { kind: 'route', handler: routes.membersRoute, rest: '' }
-  if (path.startsWith('/v2/members/')) return { kind: 'route', handler: routes.membersRoute, rest: path.slice(12) }
+  if (path === '/v2/members' || path === '/v2/members/') return { kind: 'route', handler: membersRoute, rest: '' }
+  if (path.startsWith('/v2/members/')) return { kind: 'route', handler: membersRoute, rest: path.slice(12) }
   const handler = exactRoutes.get(path)
   return handler === undefined ? undefined : { kind: 'route', handler, rest: '' }
 }
@@ -76,15 +77,26 @@ export function buildApp(member: MemberApi, settings: HttpSettings, logger?: Fas
     exposeHeadRoutes: false,
     return503OnClosing: false,
     serverFactory: (handler) => serverWith(handler, settings),
+    // Every request is routed to the one dispatcher below, which reads the original target
+    // (`request.originalUrl`) by Go's rules. Fastify's router would otherwise decode the path
+    // itself and refuse what Go accepts (`%FF`, an invalid UTF-8 escape, is a key for etcd).
+    rewriteUrl: () => '/',
+    // Should the router still fail on a target, answer as Go does for an unreadable one.
+    frameworkErrors: (_error, _request, reply) => sendBadRequest(reply),
   })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
   app.addHook('onRequest', corsHook(settings.corsOrigins))
-  app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, _request, reply) => {
+  app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       reply.header('connection', 'close')
-      return sendV2Error(reply, member, new V2Error(ErrorCode.InvalidForm, 'http: POST too large', 0))
+      const tooLarge = new V2Error(ErrorCode.InvalidForm, 'http: POST too large', 0)
+      return drainBody(request.raw, 4 * settings.requestBodyBytesMax).then(() => sendV2Error(reply, member, tooLarge))
     }
+    // Fastify refuses Content-Types it cannot parse (`text`, ``, `;;;`) before any handler;
+    // Go reads no form from them (or answers 210 for what mime.ParseMediaType refuses), so
+    // the request is served as if it had no body and the handler applies Go's rules.
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return serve(request, reply)
     if (error instanceof V2Error) return sendV2Error(reply, member, error)
     if (error.statusCode !== undefined && error.statusCode < 500) return sendPlain(reply, error.statusCode, `${error.statusCode} Bad Request`)
     reply.log.error({ err: error }, 'request failed')
@@ -93,12 +105,10 @@ export function buildApp(member: MemberApi, settings: HttpSettings, logger?: Fas
   const keysContext = { member, limits: { ...settings.limits, watcherEventsMax: settings.watcherEventsMax }, openWatches }
 
   const serve = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> => {
+    // Go rejects a bad escape while reading the request line, before etcd's CORS handler.
+    const target = parseRequestTarget(request.originalUrl)
+    if (target === undefined) return sendBadRequest(reply)
     if (request.method === 'OPTIONS') return reply.code(200).header('content-length', '0').send()
-    const target = parseRequestTarget(request.raw.url ?? '/')
-    if (target === undefined) {
-      reply.header('connection', 'close')
-      return reply.code(400).header('content-type', 'text/plain; charset=utf-8').send('400 Bad Request')
-    }
     if (target.redirectTo !== undefined) return redirect(request, reply, target.redirectTo)
     if (target.path === '/metrics') return metrics.serve(reply)
     const dispatch = dispatchOf(target.path)
@@ -110,9 +120,52 @@ export function buildApp(member: MemberApi, settings: HttpSettings, logger?: Fas
     return dispatch.handler(member, request, reply, dispatch.rest)
   }
   app.route({ method: allMethods, url: '/', handler: serve })
-  app.route({ method: allMethods, url: '/*', handler: serve })
-  app.setNotFoundHandler(serve)
+  app.setNotFoundHandler(serve) // methods outside allMethods (TRACE ...) reach it too
   return app
+}
+
+/** Longest wait for the rest of a refused body before answering anyway (Go lingers 500 ms). */
+const drainTimeMaxMs = 1_000
+
+/**
+ * Reads and drops what is left of a request body, at most `bytesMax` more bytes, before the
+ * answer is sent: closing a connection with unread data resets it, and a client still
+ * sending would lose the answer (Go waits a moment before closing; Node does not).
+ * Resolves when the body ended, the connection closed, `bytesMax` was passed, or after
+ * `drainTimeMaxMs` (for a client that waits for the answer before sending its body).
+ */
+function drainBody(request: IncomingMessage, bytesMax: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (request.complete || request.readableEnded || request.destroyed) return resolve()
+    let read = 0
+    const timer = setTimeout(() => done(), drainTimeMaxMs)
+    const done = (): void => {
+      clearTimeout(timer)
+      request.off('data', onData)
+      request.off('end', done)
+      request.off('close', done)
+      request.off('error', done)
+      resolve()
+    }
+    const onData = (chunk: Buffer): void => {
+      read += chunk.length
+      if (read > bytesMax) done()
+    }
+    request.on('data', onData)
+    request.once('end', done)
+    request.once('close', done)
+    request.once('error', done)
+    request.resume()
+  })
+}
+
+/** Go's answer to a request line it cannot parse: plain text, no CORS, connection closed. */
+function sendBadRequest(reply: FastifyReply): FastifyReply {
+  reply.removeHeader('access-control-allow-origin')
+  reply.removeHeader('access-control-allow-methods')
+  reply.removeHeader('access-control-allow-headers')
+  reply.header('connection', 'close')
+  return reply.code(400).header('content-type', 'text/plain; charset=utf-8').send('400 Bad Request')
 }
 
 /** Go's http.Redirect with 301: an HTML anchor for GET and HEAD, an empty body otherwise. */
@@ -133,6 +186,9 @@ function serverWith(
       headersTimeout: settings.headersTimeoutMs,
       requestTimeout: settings.requestReceiveTimeoutMs,
       keepAliveTimeout: settings.keepAliveTimeoutMs,
+      // Node checks the two timeouts above only this often (default 30 s, which would let a
+      // slow-loris connection live up to 40 s under a 10 s headers timeout).
+      connectionsCheckingInterval: 1_000,
     },
     handler,
   )

@@ -68,7 +68,8 @@ export function parseKeyOperation(
     if (value !== '') throw new V2Error(ErrorCode.RefreshValue, 'A value was provided on a refresh', 0)
     if (ttlSeconds === null) throw new V2Error(ErrorCode.RefreshTtlRequired, 'No TTL value set', 0)
   }
-  checkKey(key, limits)
+  // A POST creates `<key>/<20 digits>`: that key, one level deeper, must fit the limits too.
+  checkKey(method === 'POST' ? inOrderKeyShape(key) : key, limits)
   if (Buffer.byteLength(value, 'utf8') > limits.valueBytesMax) {
     throw new V2Error(ErrorCode.InvalidField, `value is larger than ${limits.valueBytesMax} bytes`, 0)
   }
@@ -181,6 +182,11 @@ function ttl(form: FormValues, nowMs: number): number | null {
     throw new V2Error(ErrorCode.TtlNaN, 'invalid value for "ttl"', 0)
   }
   return Number(n)
+}
+
+/** A key of the shape a POST on `key` creates (spec §8: the new index in 20 digits). */
+function inOrderKeyShape(key: string): string {
+  return (key === '/' ? '' : key) + '/' + '0'.repeat(20)
 }
 
 /** Enforces the key limits. @throws V2Error 209 */

@@ -6,7 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ErrorCode, V2Error } from '../v2error/index.js'
 import type { MemberApi } from '../server/index.js'
-import { FormError, parseFormInto, type FormValues } from './form.js'
+import { FormError, parseFormInto, parseMediaType, type FormValues } from './form.js'
 import { parseKeyOperation, type KeyLimits } from './key-request.js'
 import { etcdHeaders, sendMethodNotAllowed, sendV2Error } from './render.js'
 import { serveWatch, type OpenWatches } from './watch.js'
@@ -78,10 +78,7 @@ function readForm(method: string, request: FastifyRequest, rawQuery: string): Fo
 
 /** Parses the body as a form when its media type says so; other bodies are ignored (Q5). */
 function readBody(request: FastifyRequest, form: FormValues): void {
-  const contentType = request.headers['content-type']
-  if (contentType === undefined) return
-  const mediaType = contentType.split(';', 1)[0]?.trim().toLowerCase() ?? ''
-  if (mediaType === '') throw new FormError('mime: no media type')
+  const mediaType = parseMediaType(request.headers['content-type'] ?? '')
   if (mediaType !== 'application/x-www-form-urlencoded') return
   const body = request.body
   if (Buffer.isBuffer(body)) parseFormInto(body.toString('latin1'), form)

@@ -23,9 +23,8 @@ export function parseRequestTarget(rawUrl: string): RequestTarget | undefined {
   if (!target.startsWith('/')) target = absoluteFormPath(target)
   const q = target.indexOf('?')
   const rawPath = q === -1 ? target : target.slice(0, q)
-  const rawQuery = q === -1 ? '' : target.slice(q + 1)
-  const hash = rawQuery.indexOf('#')
-  const query = hash === -1 ? rawQuery : rawQuery.slice(0, hash)
+  // Go's ParseRequestURI keeps a `#` as part of the path or query (a request has no fragment).
+  const query = q === -1 ? '' : target.slice(q + 1)
   const path = rawPath.includes('%') || /[^\x00-\x7f]/.test(rawPath) ? percentDecode(rawPath, false) : rawPath
   if (path instanceof FormError) return undefined
   const cleaned = cleanPath(path)
