@@ -6,6 +6,7 @@
  * (`rewriteUrl`), because Fastify's router decodes and matches paths by other rules.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { ErrorCode, V2Error } from '../v2error/index.js'
 import type { MemberApi } from '../server/index.js'
@@ -83,6 +84,9 @@ export function buildApp(member: MemberApi, settings: HttpSettings, logger?: Fas
     rewriteUrl: () => '/',
     // Should the router still fail on a target, answer as Go does for an unreadable one.
     frameworkErrors: (_error, _request, reply) => sendBadRequest(reply),
+    // Node's parser refuses methods it does not know (`FOO`, `get`) before any route;
+    // etcd's handlers answer them 405 (spec §2.1), so the answer is written on the socket.
+    clientErrorHandler: (error, socket) => answerClientError(error as unknown as Error & { code?: string; rawPacket?: Buffer }, socket, settings.corsOrigins),
   })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
@@ -122,6 +126,47 @@ export function buildApp(member: MemberApi, settings: HttpSettings, logger?: Fas
   app.route({ method: allMethods, url: '/', handler: serve })
   app.setNotFoundHandler(serve) // methods outside allMethods (TRACE ...) reach it too
   return app
+}
+
+/**
+ * Answers a request Node's parser refused. An unknown method on a known path gets etcd's 405
+ * with the path's Allow list (404 on other paths); anything else Go's plain 400. The
+ * connection is closed either way: the parser cannot go on after an error.
+ */
+function answerClientError(error: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex, corsOrigins: readonly string[]): void {
+  if (!socket.writable) {
+    socket.destroy()
+    return
+  }
+  let head = 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request'
+  if (error.code === 'HPE_INVALID_METHOD' && error.rawPacket !== undefined) {
+    const requestLine = error.rawPacket.toString('latin1').split('\r\n', 1)[0] ?? ''
+    const target = parseRequestTarget(requestLine.split(' ')[1] ?? '/')
+    const allow = target === undefined ? undefined : allowOf(target.path)
+    const cors = corsOrigins.length === 0 || corsOrigins.includes('*') ? corsHeaderLines : ''
+    const body = allow === undefined ? '404 page not found\n' : 'Method Not Allowed\n'
+    const status = allow === undefined ? '404 Not Found' : '405 Method Not Allowed'
+    head =
+      `HTTP/1.1 ${status}\r\n${cors}${allow === undefined ? '' : `Allow: ${allow}\r\n`}` +
+      `Content-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n` +
+      `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`
+  }
+  socket.end(head)
+}
+
+const corsHeaderLines =
+  'Access-Control-Allow-Headers: accept, content-type, authorization\r\n' +
+  'Access-Control-Allow-Methods: POST, GET, OPTIONS, PUT, DELETE\r\n' +
+  'Access-Control-Allow-Origin: *\r\n'
+
+/** The Allow list etcd's handler for `path` sends with a 405, or undefined for an unknown path. */
+function allowOf(path: string): string | undefined {
+  const dispatch = dispatchOf(path)
+  if (dispatch === undefined) return undefined
+  if (dispatch.kind === 'keys') return 'HEAD,GET,PUT,POST,DELETE'
+  if (dispatch.handler === membersRoute) return 'GET,POST,DELETE,PUT'
+  if (dispatch.handler === routes.machinesRoute) return 'GET,HEAD'
+  return 'GET'
 }
 
 /** Longest wait for the rest of a refused body before answering anyway (Go lingers 500 ms). */

@@ -7,7 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { MembershipError, type MemberApi } from '../server/index.js'
 import { memberJson } from './cluster-routes.js'
-import { sendJson, sendMessage, sendMethodNotAllowed } from './render.js'
+import { sendJson, sendMessage, sendMethodNotAllowed, sendPlain } from './render.js'
 
 /** Handles `/v2/members` (`rest` '') and `/v2/members/<rest>`. */
 export async function membersRoute(
@@ -29,7 +29,8 @@ export async function membersRoute(
     case 'POST':
     case 'PUT':
     case 'DELETE':
-      if (request.method !== 'POST' && rest === '') return sendMethodNotAllowed(reply, 'GET,POST,DELETE,PUT')
+      // etcd's members handler answers a PUT or DELETE without an id with a bare 405.
+      if (request.method !== 'POST' && rest === '') return sendPlain(reply.header('x-etcd-cluster-id', member.clusterId), 405, 'Method Not Allowed')
       if (request.method === 'POST' && rest !== '') return sendMessage(reply, 404, 'Not found', member)
       return changeMembership(member, request, reply, rest)
     default:
