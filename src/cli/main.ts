@@ -88,17 +88,21 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
     },
     'serving clients',
   )
-  const shutdown = (signal: string): void => {
+  let stopping = false
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return
+    stopping = true
     logger.info({ signal }, 'stopping')
-    member.stop()
+    await member.stopGracefully(config.electionTimeoutMs)
     void Promise.all([...apps.map(({ app }) => app.close()), peerApp.close(), transport.stop()]).finally(() => {
       opened.db.close()
       unlock()
       process.exit(0)
     })
   }
-  process.once('SIGTERM', () => shutdown('SIGTERM'))
-  process.once('SIGINT', () => shutdown('SIGINT'))
+  process.once('SIGTERM', () => void shutdown('SIGTERM'))
+  process.once('SIGINT', () => void shutdown('SIGINT'))
+  member.onRemoved(() => void shutdown('removed from the cluster'))
 }
 
 function buildMember(config: MemberConfig, opened: OpenedMember, logger: pino.Logger): { member: Member; transport: PeerTransport } {
@@ -153,7 +157,7 @@ function buildMember(config: MemberConfig, opened: OpenedMember, logger: pino.Lo
     raft,
     store,
     storage,
-    peers: { send: (messages) => transport.send(messages), setPeers },
+    peers: { send: (messages) => transport.send(messages), setPeers, stats: () => transport.stats() },
     clock: systemClock,
     logger: logger.child({ module: 'server' }),
     settings: {

@@ -73,6 +73,9 @@ export class Member implements MemberApi {
   private readonly membershipChanges: Waiters<MemberInfo>
   private readonly pendingReads: PendingRead[] = []
   private readonly stopCallbacks: (() => void)[] = []
+  private readonly removedCallbacks: (() => void)[] = []
+  private appendsReceived = 0
+  private appendsSent = 0
   private readonly startTimeMs: number
   private turnScheduled = false
   private stopped = false
@@ -202,14 +205,55 @@ export class Member implements MemberApi {
         uptime: goDuration(nowMs - this.leaderSinceMs),
         startTime: rfc3339Nano(this.leaderSinceMs),
       },
-      recvAppendRequestCnt: 0,
-      sendAppendRequestCnt: 0,
+      recvAppendRequestCnt: this.appendsReceived,
+      sendAppendRequestCnt: this.appendsSent,
     }
   }
 
   leaderStats(): LeaderStats | undefined {
     if (this.role !== 'StateLeader') return undefined
-    return { leader: this.memberId, followers: {} }
+    const measured = this.parts.peers.stats?.() ?? {}
+    const followers: LeaderStats['followers'] = {}
+    for (const m of this.members()) {
+      if (m.id === this.memberId) continue
+      const peer = measured[m.id]
+      followers[m.id] = {
+        latency: peer?.latencyMs ?? { current: 0, average: 0, standardDeviation: 0, minimum: 0, maximum: 0 },
+        counts: { fail: peer?.fail ?? 0, success: peer?.success ?? 0 },
+      }
+    }
+    return { leader: this.memberId, followers }
+  }
+
+  /**
+   * Stops after handing leadership to the most up-to-date follower (Raft thesis §3.10), so
+   * the cluster does not wait an election timeout for a new leader. Waits at most
+   * `transferWaitMs`, then stops anyway.
+   */
+  async stopGracefully(transferWaitMs: number): Promise<void> {
+    const { raft } = this.parts
+    const status = raft.status()
+    const progress = status.progress ?? {}
+    const candidates = Object.entries(progress).filter(([id]) => id !== this.memberId)
+    if (this.role === 'StateLeader' && candidates.length > 0 && !this.stopped) {
+      candidates.sort(([, a], [, b]) => b.matchIndex - a.matchIndex)
+      const [target] = candidates[0] ?? []
+      if (target !== undefined) {
+        this.parts.logger.info({ term: status.term, to: target }, 'transferring leadership before stopping')
+        raft.transferLeadership(target)
+        this.scheduleTurn()
+        const deadline = this.parts.clock.nowMs() + transferWaitMs
+        while (this.leaderId === this.memberId && this.parts.clock.nowMs() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 10))
+        }
+      }
+    }
+    this.stop()
+  }
+
+  /** Registers a callback run when this member is removed from the cluster (etcd then exits). */
+  onRemoved(callback: () => void): void {
+    this.removedCallbacks.push(callback)
   }
 
   members(): MemberInfo[] {
@@ -294,7 +338,10 @@ export class Member implements MemberApi {
   /** Raft messages from peers (the transport calls this for each received batch). */
   receive(messages: readonly Message[]): void {
     if (this.stopped) return
-    for (const message of messages) this.parts.raft.step(message)
+    for (const message of messages) {
+      if (message.type === 'app') this.appendsReceived += 1
+      this.parts.raft.step(message)
+    }
     this.scheduleTurn()
   }
 
@@ -385,6 +432,7 @@ export class Member implements MemberApi {
       this.maybeCompact()
     })
     peers.send(ready.messages.some((m) => m.type === 'snap') ? ready.messages.map((m) => this.withState(m)) : ready.messages)
+    for (const message of ready.messages) if (message.type === 'app') this.appendsSent += 1
     store.flushNotifications()
     for (const outcome of outcomes) {
       if (outcome.event !== undefined) this.writes.resolve(outcome.requestId, outcome.event)
@@ -483,6 +531,12 @@ export class Member implements MemberApi {
     if (change.type === 'removeNode') this.parts.storage.removeMember(change.memberId)
     else this.parts.storage.upsertMember(member)
     this.appliedMembershipChanges.push({ requestId, member })
+    if (change.type === 'removeNode' && change.memberId === this.memberId) {
+      this.parts.logger.warn({ memberId: this.memberId }, 'this member was removed from the cluster')
+      setImmediate(() => {
+        for (const callback of this.removedCallbacks) callback()
+      })
+    }
     this.parts.logger.info({ change: change.type, memberId: change.memberId, voters: confState.voters }, 'membership changed')
     this.parts.peers.setPeers?.(this.parts.storage.members())
   }

@@ -40,4 +40,19 @@ export interface PeerSender {
   send(messages: readonly Message[]): void
   /** The cluster's members changed: reach exactly these (the sender skips itself). */
   setPeers?(members: readonly MemberInfo[]): void
+  /** Per-peer delivery counters and round-trip latency (ms), for `/v2/stats/leader`. */
+  stats?(): Record<string, PeerDeliveryStats>
+}
+
+/** What the transport measured of one peer. Latencies in ms; all 0 before the first answer. */
+export interface PeerDeliveryStats {
+  readonly success: number
+  readonly fail: number
+  readonly latencyMs: {
+    readonly current: number
+    readonly average: number
+    readonly standardDeviation: number
+    readonly minimum: number
+    readonly maximum: number
+  }
 }
