@@ -3,8 +3,8 @@
  * src/http serves. Method: lint it with redocly's recommended rules (as configured in
  * redocly.yaml), then read it with `yaml` and compare it with the source text of the
  * dispatcher (src/http/app.ts), of each route's 405 `Allow` list (src/http/keys.ts,
- * src/http/cluster-routes.ts), with every v2 error code the http, server and store modules
- * can throw, and with the named limits of src/config.
+ * src/http/cluster-routes.ts, src/http/members-route.ts), with every v2 error code the
+ * http, server and store modules can throw, and with the named limits of src/config.
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -24,6 +24,7 @@ type JsonObject = { [key: string]: Json }
 
 const spec = parse(source('openapi.yaml')) as JsonObject
 const appSource = source('src/http/app.ts')
+const membersSource = source('src/http/members-route.ts')
 
 function isObject(value: Json | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -63,9 +64,10 @@ const httpMethods = ['get', 'head', 'put', 'post', 'delete', 'options', 'patch',
 /**
  * What the dispatcher in src/http/app.ts serves, as OpenAPI paths: the path literal of
  * app.ts each one stands for, and who decides its methods (`keys` is handleKeys in keys.ts,
- * `metrics` is any method of app.ts's `allMethods`, the others are handlers of
- * cluster-routes.ts). Kept in sync with app.ts by hand; the tests below check it against
- * that file's text, so a route added there without a line here fails.
+ * `metrics` is any method of app.ts's `allMethods`, `membersRoute` is members-route.ts,
+ * the others are handlers of cluster-routes.ts). Kept in sync with app.ts by hand; the
+ * tests below check it against that file's text, so a route added there without a line
+ * here fails.
  */
 const servedRoutes = [
   { path: '/v2/keys', literal: '/v2/keys', handler: 'keys' },
@@ -85,14 +87,16 @@ const servedRoutes = [
 /**
  * Operations of a method the code serves that have no success answer in the code, each
  * with the status it documents instead (why operation-2xx-response is off in redocly.yaml).
+ * The members entries are checked against members-route.ts's text below.
  */
 const noSuccessInCode = new Map<string, string>([
   ['PUT /v2/keys', '400'], // the root is read only (107)
   ['DELETE /v2/keys', '400'], // 107, or 102 for a compare-and-delete
-  ['GET /v2/members/{memberId}', '404'], // no per-member read
-  ...['/v2/members', '/v2/members/leader', '/v2/members/{memberId}'].flatMap((path) =>
-    ['POST', 'PUT', 'DELETE'].map((method): [string, string] => [`${method} ${path}`, '501']),
-  ),
+  ['GET /v2/members/{memberId}', '404'], // no per-member read: `Not found`
+  ['POST /v2/members/{memberId}', '404'], // no POST below /v2/members/: `Not found`
+  ['POST /v2/members/leader', '404'], // the same
+  ['PUT /v2/members/leader', '404'], // `leader` taken as a member ID: `No such member: leader`
+  ['DELETE /v2/members/leader', '404'], // the same
 ])
 
 /** The text of the first match group of `pattern` in `text`. */
@@ -102,24 +106,48 @@ function captured(text: string, pattern: RegExp, what: string): string {
   return match[1]
 }
 
-/** The methods the code serves on a route (OPTIONS included: a pre-flight on every path). */
-function acceptedMethods(handler: string): { methods: Set<string>; allow: string | undefined } {
+/**
+ * The methods the code serves on a route (OPTIONS included: a pre-flight on every path),
+ * the `Allow` list of its 405 to the others, and the methods it refuses although that list
+ * names them, each with the `Allow` of that refusal (undefined: the 405 has none).
+ */
+function acceptedMethods(route: (typeof servedRoutes)[number]): {
+  methods: Set<string>
+  allow: string | undefined
+  refused: Map<string, string | undefined>
+} {
+  const { handler } = route
+  const refused = new Map<string, string | undefined>()
   assert.match(appSource, /if \(request\.method === 'OPTIONS'\)/, 'OPTIONS is answered before routing')
   if (handler === 'metrics') {
     const list = captured(appSource, /const allMethods = \[([^\]]+)\]/, 'allMethods in app.ts')
     const methods = list.split(',').map((m) => m.trim().replaceAll("'", ''))
-    return { methods: new Set([...methods, 'OPTIONS']), allow: undefined }
+    return { methods: new Set([...methods, 'OPTIONS']), allow: undefined, refused }
   }
   const allowPattern = /sendMethodNotAllowed\(reply, '([A-Z,]+)'\)/
   let text = source('src/http/keys.ts')
-  if (handler !== 'keys') {
+  if (handler === 'membersRoute') {
+    text = membersSource.slice(membersSource.indexOf('default:'))
+  } else if (handler !== 'keys') {
     const routes = source('src/http/cluster-routes.ts')
     const start = routes.indexOf(`export const ${handler}: RouteHandler`)
     assert.ok(start >= 0, `${handler} is in cluster-routes.ts`)
     text = routes.slice(start)
   }
   const allow = captured(text, allowPattern, `the 405 Allow list of ${handler}`)
-  return { methods: new Set([...allow.split(','), 'OPTIONS']), allow }
+  const methods = new Set([...allow.split(','), 'OPTIONS'])
+  if (route.path === '/v2/members') {
+    // PUT and DELETE share a case with POST; without a member ID they are refused.
+    assert.match(membersSource, /case 'POST':\s*case 'PUT':\s*case 'DELETE':/, 'POST, PUT and DELETE share a case')
+    const line = captured(membersSource, /if \(request\.method !== 'POST' && rest === ''\) return (.+)/, 'the refusal of an id-less change')
+    const refusalAllow = allowPattern.exec(line)?.[1]
+    assert.ok(refusalAllow !== undefined || /\b405\b/.test(line), `an id-less PUT or DELETE is a 405: ${line}`)
+    for (const method of ['PUT', 'DELETE']) {
+      methods.delete(method)
+      refused.set(method, refusalAllow)
+    }
+  }
+  return { methods, allow, refused }
 }
 
 describe('openapi.yaml is valid', () => {
@@ -155,9 +183,18 @@ describe('openapi.yaml documents every route', () => {
       const route = servedRoutes.find((r) => r.path === path)
       assert.equal(route?.handler, handler, `${path} is served by ${handler}`)
     }
-    assert.match(appSource, /handler: routes\.membersRoute/)
     assert.match(appSource, /target\.path === '\/metrics'/)
-    assert.match(source('src/http/cluster-routes.ts'), /rest === 'leader'/)
+    assert.match(appSource, /import \{ membersRoute \} from '\.\/members-route\.js'/)
+    assert.match(appSource, /path === '\/v2\/members\/'\) return \{ kind: 'route', handler: membersRoute, rest: '' \}/)
+    assert.match(appSource, /path\.startsWith\('\/v2\/members\/'\)\) return \{ kind: 'route', handler: membersRoute, rest: path\.slice\(12\) \}/)
+  })
+
+  test('members-route.ts answers as the 404 entries of the members paths above say', () => {
+    assert.match(membersSource, /if \(rest === 'leader'\)/, 'GET /v2/members/leader names the leader')
+    assert.match(membersSource, /return sendMessage\(reply, 404, 'Not found'\)\s*case 'POST':/, 'any other GET below /v2/members/ is 404')
+    assert.match(membersSource, /request\.method === 'POST' && rest !== ''\) return sendMessage\(reply, 404, 'Not found'/, 'POST below /v2/members/ is 404')
+    assert.match(membersSource, /await member\.removeMember\(id\)/, 'DELETE takes the rest as an ID (leader: 404)')
+    assert.match(membersSource, /await member\.updateMember\(id, peerUrls\)/, 'PUT takes the rest as an ID (leader: 404)')
   })
 
   test('the paths of openapi.yaml are exactly the served routes', () => {
@@ -166,7 +203,7 @@ describe('openapi.yaml documents every route', () => {
 
   for (const route of servedRoutes) {
     test(`${route.path}: every method the code serves is documented with its answer`, () => {
-      const { methods } = acceptedMethods(route.handler)
+      const { methods } = acceptedMethods(route)
       const pathItem = field(spec['paths'], route.path)
       for (const method of methods) {
         const statuses = keysOf(field(field(pathItem, method.toLowerCase()), 'responses'))
@@ -181,15 +218,21 @@ describe('openapi.yaml documents every route', () => {
     })
 
     test(`${route.path}: every documented method the code refuses answers 405 with the code's Allow list`, () => {
-      const { methods, allow } = acceptedMethods(route.handler)
+      const { methods, allow, refused } = acceptedMethods(route)
       const pathItem = field(spec['paths'], route.path)
+      for (const method of refused.keys()) {
+        assert.notEqual(field(pathItem, method.toLowerCase()), undefined, `${method} ${route.path} (refused) is documented`)
+      }
       for (const method of httpMethods) {
         const operation = field(pathItem, method)
         if (operation === undefined || methods.has(method.toUpperCase())) continue
+        const name = `${method.toUpperCase()} ${route.path}`
         const responses = field(operation, 'responses')
-        assert.deepEqual(keysOf(responses), ['405'], `${method} ${route.path} only answers 405`)
+        assert.deepEqual(keysOf(responses), ['405'], `${name} only answers 405`)
+        const expected = refused.has(method.toUpperCase()) ? refused.get(method.toUpperCase()) : allow
         const allowHeader = field(field(field(responses, '405'), 'headers'), 'Allow')
-        assert.equal(field(field(allowHeader, 'schema'), 'const'), allow, `Allow of ${route.path}`)
+        if (expected === undefined) assert.equal(allowHeader, undefined, `${name}: a 405 without Allow`)
+        else assert.equal(field(field(allowHeader, 'schema'), 'const'), expected, `Allow of ${name}`)
       }
     })
   }

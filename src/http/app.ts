@@ -138,10 +138,15 @@ function answerClientError(error: Error & { code?: string; rawPacket?: Buffer },
     socket.destroy()
     return
   }
-  let head = 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request'
+  let head = plainClose(statusOfClientError(error.code))
   if (error.code === 'HPE_INVALID_METHOD' && error.rawPacket !== undefined) {
     const requestLine = error.rawPacket.toString('latin1').split('\r\n', 1)[0] ?? ''
-    const target = parseRequestTarget(requestLine.split(' ')[1] ?? '/')
+    const parts = /^[!-~]{1,32} (\S+) HTTP\/1\.[01]$/.exec(requestLine)
+    if (parts === null) {
+      socket.end(head)
+      return
+    }
+    const target = parseRequestTarget(parts[1] ?? '/')
     const allow = target === undefined ? undefined : allowOf(target.path)
     const cors = corsOrigins.length === 0 || corsOrigins.includes('*') ? corsHeaderLines : ''
     const body = allow === undefined ? '404 page not found\n' : 'Method Not Allowed\n'
@@ -152,6 +157,17 @@ function answerClientError(error: Error & { code?: string; rawPacket?: Buffer },
       `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`
   }
   socket.end(head)
+}
+
+/** Node's own statuses for what its parser refuses: 431 for headers over the limit, 408 for timeouts. */
+function statusOfClientError(code: string | undefined): string {
+  if (code === 'HPE_HEADER_OVERFLOW') return '431 Request Header Fields Too Large'
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return '408 Request Timeout'
+  return '400 Bad Request'
+}
+
+function plainClose(status: string): string {
+  return `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n${status}`
 }
 
 const corsHeaderLines =

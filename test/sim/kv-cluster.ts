@@ -1,0 +1,448 @@
+/**
+ * A deterministic simulation of an arbor KV cluster: Raft (src/raft) under the v2 store
+ * (src/store), members run by a copy of the member loop (kv-member.ts), clients running a
+ * random workload of writes, compare-and-swaps, creates, deletes, quorum reads and plain
+ * reads (kv-workload.ts), and a hostile world: message drops, delays, duplicates and
+ * reordering, partitions, crashes and restarts from the durable state, log compaction and
+ * InstallSnapshot, leadership transfers. One seed fixes everything; the same ideas as the
+ * raft simulator (test/raft/simulator.ts), one level up.
+ *
+ * After every step it checks:
+ * - Election Safety: at most one leader per term (Raft Figure 3).
+ * - State Machine Safety: every member applies the same entry at each index, only entries
+ *   it persisted; a leader of a later term holds every entry committed before.
+ * - One applied sequence: every member's store event history is a prefix of one reference
+ *   history (same index, same event body), including after a restart or a snapshot.
+ * Then it heals the network, restarts everyone and checks liveness (a new write is applied
+ * everywhere) and that every member holds the same tree and history. Last, the clients'
+ * history of writes, compare-and-swaps, creates, deletes and quorum reads must be
+ * linearizable (linearizability.ts); plain reads may be stale and are left out.
+ *
+ * Usage: `runKvSimulation({ seed: 7, members: 3 })` returns a summary or throws a
+ * `KvSimulationFailure` whose message names the seed, a replay command and the last events.
+ */
+import { SeededRng, type Rng } from '../../src/lib/index.js'
+import type { Entry, MemberId, Message, RaftConfig } from '../../src/raft/index.js'
+import { ROOT_KEY } from '../../src/store/index.js'
+import { formatEntry } from '../raft/cluster-driver.js'
+import { KvMember, type MemberObserver, type Mutation } from './kv-member.js'
+import { Workload, type WorkloadCounts, type WorkloadSettings } from './kv-workload.js'
+import { checkLinearizability } from './linearizability.js'
+import { SimNetwork } from './sim-network.js'
+
+export interface KvSimulationOptions {
+  readonly seed: number
+  /** Cluster size: 3 or 5 in the tests. */
+  readonly members: number
+  /** Steps with faults and client traffic (default 400); each step is one tick of every running member. */
+  readonly steps?: number
+  /** Fault-free steps at the end, within which the cluster must apply a new write everywhere. */
+  readonly quietSteps?: number
+  /** A deliberate bug in the simulated member loop (kv-member.ts); 'none' by default. */
+  readonly mutation?: Mutation
+  /**
+   * Let the network duplicate forwarded proposals ('prop') too. Off by default: the member
+   * loop applies each copy of a proposal that reaches the leader twice (it does not
+   * deduplicate by request id), so a write may take effect twice and the history stops
+   * being linearizable. A transport must therefore deliver a proposal at most once.
+   */
+  readonly duplicateProposals?: boolean
+}
+
+export interface KvSimulationSummary {
+  readonly seed: number
+  readonly members: number
+  /** Highest Raft index applied anywhere. */
+  readonly committedIndex: number
+  /** The etcd index every member reached. */
+  readonly etcdIndex: number
+  /** Distinct terms that had a leader. */
+  readonly leaderTerms: number
+  readonly crashes: number
+  readonly snapshotsInstalled: number
+  readonly operations: Readonly<WorkloadCounts>
+  /** Operations given to the linearizability checker. */
+  readonly checkedOperations: number
+}
+
+/** What broke: a safety or liveness invariant, or the clients' history. */
+export type FailureKind = 'invariant' | 'linearizability'
+
+/** A seed failed: the message names it, the replay command and the last events. */
+export class KvSimulationFailure extends Error {
+  override readonly name = 'KvSimulationFailure'
+  constructor(
+    message: string,
+    readonly kind: FailureKind,
+  ) {
+    super(message)
+  }
+}
+
+/** The command that replays one seed (scripts/simulate.ts). */
+export function replayCommand(options: KvSimulationOptions): string {
+  const mutation = options.mutation === undefined || options.mutation === 'none' ? '' : ` --mutation ${options.mutation}`
+  const steps = options.steps === undefined ? '' : ` --steps ${options.steps}`
+  const duplicates = options.duplicateProposals === true ? ' --duplicate-proposals' : ''
+  return `npx tsx scripts/simulate.ts --seed ${options.seed} --members ${options.members}${steps}${mutation}${duplicates}`
+}
+
+/** Runs one seed. @throws KvSimulationFailure */
+export function runKvSimulation(options: KvSimulationOptions): KvSimulationSummary {
+  const simulation = new KvSimulation(options)
+  try {
+    return simulation.run()
+  } catch (error) {
+    if (error instanceof KvSimulationFailure) throw error
+    // An assertion inside raft or the store (or any other throw) fails this seed too.
+    throw simulation.failure(`unexpected ${String(error)}\n${(error as Error).stack ?? ''}`, 'invariant')
+  }
+}
+
+/** Runs seeds [from, from + count); throws on the first failure. */
+export function runKvSeeds(from: number, count: number, members: number, options: Partial<KvSimulationOptions> = {}): KvSimulationSummary[] {
+  const out: KvSimulationSummary[] = []
+  for (let seed = from; seed < from + count; seed++) out.push(runKvSimulation({ ...options, seed, members }))
+  return out
+}
+
+/** What a committed index holds, and the highest term of a member that applied it. */
+interface CommittedEntry {
+  readonly entry: Entry
+  termBound: number
+}
+
+/** Simulated milliseconds per step: the clock written into proposals (no TTLs are used). */
+const stepMs = 100
+const startMs = 1_700_000_000_000
+
+class KvSimulation implements MemberObserver {
+  private readonly rng: Rng
+  private readonly members: KvMember[] = []
+  private readonly network: SimNetwork
+  private readonly workload: Workload
+  private readonly roughness: number
+  private readonly leaderCrashRate: number
+  private now = 0
+  private readonly trace: string[] = []
+  private crashes = 0
+  // Invariant state.
+  private readonly leaders = new Map<number, MemberId>()
+  private readonly committedEntries = new Map<number, CommittedEntry>()
+  /** The one applied sequence of store events: event index i at i - 1 (its JSON body). */
+  private readonly referenceEvents: string[] = []
+  /** Per member: events already compared with the reference. */
+  private readonly checkedEvents = new Map<MemberId, number>()
+
+  constructor(private readonly options: KvSimulationOptions) {
+    this.rng = new SeededRng(options.seed)
+    const config: Omit<RaftConfig, 'id' | 'appliedIndex'> = {
+      electionTicks: 10,
+      heartbeatTicks: this.rng.int(1, 3),
+      preVote: this.rng.next() < 0.5,
+      checkQuorum: this.rng.next() < 0.5,
+      messageBytesMax: this.rng.int(1, 1024),
+      inflightMessagesMax: this.rng.int(1, 8),
+    }
+    // How hostile this seed's world is: from calm (0: no drops, crashes or partitions, only
+    // restarts, compactions and transfers) to rough (1: 20% of messages lost, a crash or a
+    // partition every ~15 steps).
+    this.roughness = this.rng.next()
+    this.network = new SimNetwork(this.rng, {
+      dropRate: this.roughness * 0.2,
+      duplicateRate: 0.03,
+      delayStepsMax: 3,
+      duplicateProposals: options.duplicateProposals ?? false,
+    })
+    this.leaderCrashRate = this.rng.next() * 0.03 * this.roughness
+    const settings: WorkloadSettings = {
+      clients: this.rng.int(2, 5),
+      keys: this.rng.int(1, 3),
+      issueRate: 0.2 + this.rng.next() * 0.5,
+      timeoutSteps: this.rng.int(15, 60),
+    }
+    this.workload = new Workload(this.rng, settings)
+    const ids = Array.from({ length: options.members }, (_, i) => `m${i + 1}`)
+    for (const id of ids) {
+      const member = new KvMember(id, ids, config, () => startMs + this.now * stepMs, this, options.mutation ?? 'none')
+      this.members.push(member)
+      this.start(member)
+    }
+    this.log(`seed=${options.seed} members=${options.members} config=${JSON.stringify(config)} workload=${JSON.stringify(settings)}`)
+  }
+
+  run(): KvSimulationSummary {
+    const steps = this.options.steps ?? 400
+    for (let i = 0; i < steps; i++) this.step(true)
+    this.endFaults()
+    this.awaitQuiet(this.options.quietSteps ?? 200)
+    this.workload.finish()
+    this.checkConvergence()
+    const result = checkLinearizability(this.workload.history)
+    if (!result.ok) throw this.failure(`linearizability (${result.reason}):\n${result.explanation}`, 'linearizability')
+    return this.summary()
+  }
+
+  // ---- the world ------------------------------------------------------------------------------
+
+  private step(withFaults: boolean): void {
+    this.now++
+    if (withFaults) this.randomEvent()
+    this.workload.step(this.now, this.members, withFaults)
+    for (const m of this.members) m.node?.tick()
+    this.processAll()
+    this.deliverDue()
+    this.processAll()
+    this.checkLeaders()
+  }
+
+  private randomEvent(): void {
+    const r = this.rng.next()
+    const rough = this.roughness
+    if (r < 0.04 * rough) this.crash(this.pick())
+    else if (r < 0.1) this.restartOne()
+    else if (r < 0.1 + 0.03 * rough) this.partition()
+    else if (r < 0.17) this.heal()
+    else if (r < 0.22) this.compact(this.pick())
+    else if (r < 0.23) this.transfer(this.pick())
+    else if (r < 0.23 + this.leaderCrashRate) this.crashLeader()
+  }
+
+  private pick(): KvMember {
+    const m = this.members[this.rng.int(0, this.members.length - 1)]
+    if (m === undefined) throw new Error('no member')
+    return m
+  }
+
+  private start(member: KvMember): void {
+    member.start(this.options.seed * 1000 + this.members.indexOf(member) * 100 + member.restarts)
+    // The restored store must be a prefix of the one applied sequence, from its first event.
+    this.checkedEvents.set(member.id, 0)
+    this.checkHistory(member)
+  }
+
+  /** Crashes `m` unless that would leave fewer than a majority up. */
+  private crash(m: KvMember): void {
+    if (!m.running) return
+    const down = this.members.filter((x) => !x.running).length
+    if (down + 1 > (this.members.length - 1) / 2) return
+    m.crash()
+    this.workload.memberCrashed(m.id)
+    this.crashes++
+    this.log(`${m.id} crash (durable applied=${m.durable.appliedIndex})`)
+  }
+
+  /** Leaders crashing right after an election is where commit rules matter most (Figure 8). */
+  private crashLeader(): void {
+    const leader = this.members.find((m) => m.node?.status().role === 'leader')
+    if (leader !== undefined) this.crash(leader)
+  }
+
+  private restartOne(): void {
+    const down = this.members.filter((x) => !x.running)
+    const m = down[this.rng.int(0, down.length - 1)]
+    if (m === undefined) return
+    this.start(m)
+    this.log(`${m.id} restart applied=${m.applied}`)
+  }
+
+  private partition(): void {
+    const groups = this.network.partition(this.members.map((m) => m.id))
+    this.log(`partition ${groups.map((g) => g.join(',')).join(' / ')}`)
+  }
+
+  private heal(): void {
+    if (this.network.heal()) this.log('heal')
+  }
+
+  /** The application compacts its log, keeping a few entries behind the applied index. */
+  private compact(m: KvMember): void {
+    if (!m.running) return
+    const index = m.applied - this.rng.int(0, 4)
+    if (m.compact(index)) this.log(`${m.id} compact ${index}`)
+  }
+
+  private transfer(m: KvMember): void {
+    const target = this.pick()
+    m.node?.transferLeadership(target.id)
+  }
+
+  private processAll(): void {
+    for (const m of this.members) m.process()
+  }
+
+  private deliverDue(): void {
+    for (const { message, cut } of this.network.takeDue(this.now)) {
+      const to = this.members.find((m) => m.id === message.to)
+      if (to?.node === undefined || cut) {
+        this.lose(message)
+        continue
+      }
+      to.node.step(message)
+      if (message.type === 'snap') this.members.find((m) => m.id === message.from)?.node?.reportSnapshot(message.to, true)
+    }
+  }
+
+  /** A lost snapshot is reported to its sender by the transport. */
+  private lose(message: Message): void {
+    if (message.type === 'snap') this.members.find((m) => m.id === message.from)?.node?.reportSnapshot(message.to, false)
+  }
+
+  private endFaults(): void {
+    this.network.faultsOn = false
+    this.network.heal()
+    for (const m of this.members) if (!m.running) this.start(m)
+    this.log('faults end: healed, everyone running, no new client operations')
+  }
+
+  /**
+   * Liveness: a leader must emerge and apply a new write everywhere, and every client must
+   * get its answer or give up. A write taken by a member that is deposed (or only believes
+   * it leads) may be lost, so propose again now and then; the first write answered counts.
+   */
+  private awaitQuiet(quietSteps: number): void {
+    const proposals: { index: number; answered: boolean }[] = []
+    const done = (): boolean => proposals.some((p) => p.answered && this.allApplied(p.index))
+    for (let i = 0; i < quietSteps; i++) {
+      if (done() && this.workload.waiting === 0) return
+      if (i % 30 === 0 && !proposals.some((p) => p.answered)) this.proposeOnLeader(i, proposals)
+      this.step(false)
+    }
+    const indexes = proposals.map((p) => `${p.index}${p.answered ? ' (answered)' : ''}`).join(', ')
+    this.check(done(), `no progress after healing: no write proposed since applied everywhere (proposed at ${indexes || 'none'})`)
+  }
+
+  /**
+   * Whether every member applied `index` and all stand at the same index (a proposal
+   * delayed in the network may still land after it).
+   */
+  private allApplied(index: number): boolean {
+    const applied = this.members.map((m) => m.applied)
+    return applied.every((a) => a >= index && a === applied[0])
+  }
+
+  /** Proposes a write on a member that believes it leads, if any, noting the index of its entry. */
+  private proposeOnLeader(i: number, proposals: { index: number; answered: boolean }[]): void {
+    const leader = this.members.find((m) => m.node?.status().role === 'leader')
+    if (leader === undefined) return
+    const proposal = { index: 0, answered: false }
+    const request = { op: 'set' as const, key: '/liveness', value: `l${i}`, dir: false, ttlSeconds: null, refresh: false }
+    if (!leader.write(request, () => (proposal.answered = true))) return
+    leader.process()
+    proposal.index = leader.storage.lastIndex()
+    proposals.push(proposal)
+  }
+
+  // ---- invariants (MemberObserver) ------------------------------------------------------------
+
+  applying(m: KvMember, entry: Entry, term: number): void {
+    this.check(entry.index <= m.storage.lastIndex(), `${m.id} applies ${entry.index}, not persisted`)
+    this.check(m.storage.term(entry.index) === entry.term, `${m.id} applies ${entry.index}, persisted with another term`)
+    const known = this.committedEntries.get(entry.index)
+    if (known === undefined) {
+      this.committedEntries.set(entry.index, { entry, termBound: term })
+      return
+    }
+    const same = known.entry.term === entry.term && known.entry.data === entry.data && known.entry.type === entry.type
+    this.check(same, `${m.id} applies ${formatEntry(entry)} but ${formatEntry(known.entry)} was applied elsewhere`)
+    known.termBound = Math.max(known.termBound, term)
+  }
+
+  committed(m: KvMember, rewritten: boolean): void {
+    if (rewritten) this.checkedEvents.set(m.id, 0)
+    this.checkHistory(m)
+  }
+
+  send(m: KvMember, message: Message): void {
+    if (!this.network.send(message, this.now)) this.lose(message)
+  }
+
+  log(event: string): void {
+    this.trace.push(`[${this.now}] ${event}`)
+    if (this.trace.length > 60) this.trace.shift()
+  }
+
+  /** One applied sequence: the member's events not yet compared match the reference (or extend it). */
+  private checkHistory(m: KvMember): void {
+    const backend = m.liveBackend
+    if (backend === undefined) return
+    const from = (this.checkedEvents.get(m.id) ?? 0) + 1
+    const last = backend.lastEventIndex()
+    for (const event of backend.eventsFrom(from, last - from + 1)) {
+      const known = this.referenceEvents[event.index - 1]
+      if (known === undefined) {
+        this.check(event.index === this.referenceEvents.length + 1, `${m.id} has event ${event.index} after a gap`)
+        this.referenceEvents.push(event.json)
+      } else {
+        this.check(known === event.json, `${m.id} event ${event.index} differs: ${event.json.trim()} vs ${known.trim()}`)
+      }
+    }
+    this.check(last < from || backend.eventsFrom(from, 1)[0]?.index === from, `${m.id} lacks event ${from}`)
+    this.checkedEvents.set(m.id, Math.max(from - 1, last))
+  }
+
+  /** Election Safety, and Leader Completeness for leaders of later terms. */
+  private checkLeaders(): void {
+    for (const m of this.members) {
+      const status = m.node?.status()
+      if (status?.role !== 'leader') continue
+      const known = this.leaders.get(status.term)
+      this.check(known === undefined || known === m.id, `Election Safety: ${known} and ${m.id} both lead term ${status.term}`)
+      if (known === undefined) {
+        this.leaders.set(status.term, m.id)
+        this.log(`${m.id} leads term ${status.term}`)
+      }
+      this.checkLeaderCompleteness(m, status.term)
+    }
+  }
+
+  private checkLeaderCompleteness(m: KvMember, term: number): void {
+    const first = m.storage.firstIndex()
+    for (const [index, c] of this.committedEntries) {
+      if (c.termBound >= term || index < first) continue
+      this.check(index <= m.storage.lastIndex(), `Leader Completeness: leader ${m.id} (term ${term}) lacks committed ${index}`)
+      this.check(m.storage.term(index) === c.entry.term, `Leader Completeness: leader ${m.id} (term ${term}) holds another entry at ${index}`)
+    }
+  }
+
+  /** At the end: every member holds the whole reference history and the same tree. */
+  private checkConvergence(): void {
+    let tree: string | undefined
+    for (const m of this.members) {
+      const backend = m.liveBackend
+      this.check(backend !== undefined, `${m.id} is down at the end`)
+      this.checkHistory(m)
+      this.check(backend.lastEventIndex() === this.referenceEvents.length, `${m.id} ends at event ${backend.lastEventIndex()} of ${this.referenceEvents.length}`)
+      const nodes = JSON.stringify(backend.descendants(ROOT_KEY))
+      this.check(tree === undefined || tree === nodes, `${m.id} ends with another tree`)
+      tree = nodes
+    }
+  }
+
+  // ---- reporting -------------------------------------------------------------------------------
+
+  private summary(): KvSimulationSummary {
+    return {
+      seed: this.options.seed,
+      members: this.options.members,
+      committedIndex: Math.max(0, ...this.committedEntries.keys()),
+      etcdIndex: this.referenceEvents.length,
+      leaderTerms: this.leaders.size,
+      crashes: this.crashes,
+      snapshotsInstalled: this.members.reduce((sum, m) => sum + m.snapshotsInstalled, 0),
+      operations: { ...this.workload.counts },
+      checkedOperations: this.workload.history.length,
+    }
+  }
+
+  private check(condition: boolean, what: string): asserts condition {
+    if (!condition) throw this.failure(what, 'invariant')
+  }
+
+  /** A failure naming the seed, the step, the replay command and the last events. */
+  failure(what: string, kind: FailureKind): KvSimulationFailure {
+    const header = `seed ${this.options.seed} (${this.options.members} members), step ${this.now}: ${what}`
+    const replay = `replay: ${replayCommand(this.options)}`
+    return new KvSimulationFailure(`${header}\n${replay}\n  last events:\n  ${this.trace.join('\n  ')}`, kind)
+  }
+}
