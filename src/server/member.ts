@@ -428,7 +428,10 @@ export class Member implements MemberApi {
       if (ready.snapshot !== undefined) this.installSnapshot(ready.snapshot)
       if (ready.entries.length > 0) storage.log.append(ready.entries)
       if (ready.hardState !== undefined) storage.log.setHardState(ready.hardState)
+      const appliedBefore = this.appliedIndex
       for (const entry of ready.committedEntries) this.applyEntry(entry, outcomes)
+      // One write of the applied index per turn: it commits with the entries it covers.
+      if (this.appliedIndex > appliedBefore) storage.setAppliedIndex(this.appliedIndex)
       this.maybeCompact()
     })
     peers.send(ready.messages.some((m) => m.type === 'snap') ? ready.messages.map((m) => this.withState(m)) : ready.messages)
@@ -477,7 +480,6 @@ export class Member implements MemberApi {
     if (entry.type === 'confChange') this.applyConfChange(entry)
     else if (entry.data !== '') this.applyProposal(entry.data, outcomes)
     this.appliedIndex = entry.index
-    this.parts.storage.setAppliedIndex(entry.index)
   }
 
   private applyProposal(data: string, outcomes: Outcome[]): void {
