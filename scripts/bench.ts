@@ -1,0 +1,378 @@
+/**
+ * Benchmark: arbor against etcd 3.4 (v2 API) on the same machine, same flags, same load.
+ *
+ * Builds arbor (tsc → dist/), then for each server in turn — never both at once, so they do
+ * not compete for the cores — starts a fresh cluster (temporary data directories, free
+ * loopback ports, logging at warn), runs the workloads against it, and stops it by PID:
+ *   put-1/16/64/256  PUT value=<64 bytes> to a new key each time, at 1, 16, 64, 256 clients
+ *   get-64           GET of one of `--get-keys` prepopulated keys, 64 clients
+ *   qget-64          the same with ?quorum=true (linearizable read), 64 clients
+ *   watch            `--watchers` long-poll watches on one key, then one PUT; time until all
+ *                    have the event, over `--fanout-rounds` rounds (after one warm-up round)
+ * Each closed-loop workload warms up (`--warmup-s`), then measures for `--duration-s` or
+ * `--ops-max` operations, whichever ends first. Prints markdown tables (arbor, etcd,
+ * arbor/etcd) and writes the same data as JSON to .tmp/bench-<timestamp>.json.
+ *
+ * Usage: npx tsx scripts/bench.ts [--duration-s 10] [--warmup-s 2] [--only arbor|etcd]
+ *          [--members 1] [--workloads put-64,get-64] [--watchers 1000] [--fanout-rounds 5]
+ *          [--ops-max 1000000] [--get-keys 1000] [--cpu-prof] [--no-build] [--wait-idle-s 60]
+ *          [--interleave]
+ * --cpu-prof runs arbor under `node --cpu-prof` and prints the top self-time functions; the
+ * profiles stay in .tmp/bench-prof-<timestamp>/ (open them in Chrome DevTools).
+ * Before each server it waits up to --wait-idle-s for other processes to leave the cores
+ * alone, and it reports per workload how much CPU the server, the driver (this process) and
+ * everything else used. On a shared machine, --interleave starts a fresh server per workload,
+ * arbor then etcd, so that both meet about the same noise (still never both at once).
+ * Ctrl-C stops every started process by PID and removes the temporary directories.
+ */
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { profilesIn, topSelfTime } from './bench/cpu-profile.js'
+import { CpuMeter, machineBusyCpuSeconds, type CpuUse } from './bench/cpu.js'
+import { runFanout } from './bench/fanout.js'
+import { runClosedLoop, runEach, type RequestSpec } from './bench/load.js'
+import { markdown, ratiosOf, type BenchReport, type Measurement, type Row } from './bench/report.js'
+import {
+  arborMainJs, cleanupAll, etcdAvailable, etcdPath, repoRoot, startCluster, stopAll, stopCluster,
+  type Cluster, type ServerKind,
+} from './bench/servers.js'
+
+interface Settings {
+  readonly durationMs: number
+  readonly warmupMs: number
+  readonly opsMax: number
+  readonly only: ServerKind | undefined
+  readonly members: number
+  /** Workload ids to run; all when undefined. */
+  readonly workloads: ReadonlySet<string> | undefined
+  readonly watchers: number
+  readonly fanoutRounds: number
+  readonly getKeys: number
+  readonly cpuProf: boolean
+  readonly build: boolean
+  /** How long to wait for other processes to go quiet before starting each server, in ms. */
+  readonly waitIdleMs: number
+  /** One fresh server per workload, arbor and etcd alternating, so both meet similar noise. */
+  readonly interleave: boolean
+}
+
+/** The value every PUT writes: exactly 64 bytes, all unreserved in form encoding. */
+const value64 = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_'
+/** Clients used to create the keys the read workloads need (not measured). */
+const populateConcurrency = 64
+/** Bound on each fan-out round's registration and delivery, in ms. */
+const fanoutRoundTimeoutMs = 30_000
+/** CPU of other processes during a workload, in % of one core, above which it is flagged. */
+const noisePercent = 20
+/** Window over which `waitIdle` measures other processes' CPU, in ms. */
+const idleSampleMs = 2_000
+/** Self-time functions listed per profile. */
+const profileTop = 15
+
+interface Workload {
+  readonly id: string
+  readonly title: string
+  readonly type: 'load' | 'fanout'
+  /** Runs the workload; `meter` measures CPU over the measured part only. */
+  run(cluster: Cluster, meter: CpuMeter): Promise<Measurement>
+}
+
+function parseSettings(argv: string[]): Settings {
+  try {
+    return settingsOf(argv)
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError((error as Error).message)
+    if ((error as { code?: unknown }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError((error as Error).message)
+    throw error
+  }
+}
+
+function settingsOf(argv: string[]): Settings {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'duration-s': { type: 'string', default: '10' },
+      'warmup-s': { type: 'string', default: '2' },
+      'ops-max': { type: 'string', default: '1000000' },
+      only: { type: 'string' },
+      members: { type: 'string', default: '1' },
+      workloads: { type: 'string' },
+      watchers: { type: 'string', default: '1000' },
+      'fanout-rounds': { type: 'string', default: '5' },
+      'get-keys': { type: 'string', default: '1000' },
+      'cpu-prof': { type: 'boolean', default: false },
+      'no-build': { type: 'boolean', default: false },
+      'wait-idle-s': { type: 'string', default: '60' },
+      interleave: { type: 'boolean', default: false },
+    },
+    strict: true,
+  })
+  const only = values.only
+  if (only !== undefined && only !== 'arbor' && only !== 'etcd') throw new UsageError(`--only must be arbor or etcd, not ${only}`)
+  return {
+    durationMs: positive(values['duration-s'], '--duration-s') * 1000,
+    warmupMs: nonNegative(values['warmup-s'], '--warmup-s') * 1000,
+    opsMax: positiveInteger(values['ops-max'], '--ops-max'),
+    only,
+    members: positiveInteger(values.members, '--members'),
+    workloads: values.workloads === undefined ? undefined : new Set(values.workloads.split(',').map((s) => s.trim())),
+    watchers: positiveInteger(values.watchers, '--watchers'),
+    fanoutRounds: positiveInteger(values['fanout-rounds'], '--fanout-rounds'),
+    getKeys: positiveInteger(values['get-keys'], '--get-keys'),
+    cpuProf: values['cpu-prof'],
+    build: !values['no-build'],
+    waitIdleMs: nonNegative(values['wait-idle-s'], '--wait-idle-s') * 1000,
+    interleave: values.interleave,
+  }
+}
+
+/** A mistake in the command line: printed without a stack. */
+class UsageError extends Error {}
+
+function positive(text: string, flag: string): number {
+  const n = Number(text)
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, not ${text}`)
+  return n
+}
+
+function positiveInteger(text: string, flag: string): number {
+  const n = Number(text)
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive integer, not ${text}`)
+  return n
+}
+
+function nonNegative(text: string, flag: string): number {
+  const n = Number(text)
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number ≥ 0, not ${text}`)
+  return n
+}
+
+/** Every workload, in the order they run on each server. */
+function allWorkloads(settings: Settings): Workload[] {
+  type Run = (cluster: Cluster, meter: CpuMeter) => Promise<Measurement>
+  const closedLoop = (concurrency: number, request: (client: number, seq: number) => RequestSpec): Run => (cluster, meter) =>
+    runClosedLoop({
+      origins: cluster.clientUrls,
+      concurrency,
+      warmupMs: settings.warmupMs,
+      durationMs: settings.durationMs,
+      opsMax: settings.opsMax,
+      request,
+      meter,
+    }).then((result): Measurement => ({ kind: 'load', result }))
+  const puts = [1, 16, 64, 256].map((c): Workload => ({
+    id: `put-${c}`,
+    title: `PUT, ${c} client${c === 1 ? '' : 's'}`,
+    type: 'load',
+    run: closedLoop(c, (client, seq) => ({ method: 'PUT', path: `/v2/keys/bench-put-${c}/k${client}-${seq}`, body: `value=${value64}` })),
+  }))
+  const getPath = (client: number, seq: number): string => `/v2/keys/bench-get/k${(client * 7919 + seq) % settings.getKeys}`
+  const populated = new Set<Cluster>()
+  const withKeys = (run: Run): Run => async (cluster, meter) => {
+    if (!populated.has(cluster)) {
+      await runEach(cluster.clientUrls, populateConcurrency, settings.getKeys, (i) => ({
+        method: 'PUT', path: `/v2/keys/bench-get/k${i}`, body: `value=${value64}`,
+      }))
+      populated.add(cluster)
+    }
+    return run(cluster, meter)
+  }
+  return [
+    ...puts,
+    { id: 'get-64', title: 'GET, 64 clients', type: 'load', run: withKeys(closedLoop(64, (c, s) => ({ method: 'GET', path: getPath(c, s) }))) },
+    {
+      id: 'qget-64', title: 'GET ?quorum=true, 64 clients', type: 'load',
+      run: withKeys(closedLoop(64, (c, s) => ({ method: 'GET', path: `${getPath(c, s)}?quorum=true` }))),
+    },
+    {
+      id: 'watch', title: `${settings.watchers} long-poll watchers, 1 PUT (${settings.fanoutRounds} rounds)`, type: 'fanout',
+      run: async (cluster, meter) => ({
+        kind: 'fanout',
+        result: await runFanout({
+          origins: cluster.clientUrls, watchers: settings.watchers, rounds: settings.fanoutRounds,
+          warmupRounds: 1, roundTimeoutMs: fanoutRoundTimeoutMs, key: 'fan', meter,
+        }),
+      }),
+    },
+  ]
+}
+
+/** Compiles src/ to dist/ with tsc; type errors are reported, but the emitted code is used. */
+function build(): void {
+  process.stderr.write('bench: building arbor (tsc -p tsconfig.build.json)\n')
+  const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc')
+  const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: repoRoot, encoding: 'utf8' })
+  if (result.status === 0) return
+  process.stderr.write(`bench: tsc exited with ${result.status}:\n${(result.stdout + result.stderr).slice(0, 4000)}\n`)
+  if (!existsSync(arborMainJs)) throw new Error(`tsc produced no ${arborMainJs}`)
+  process.stderr.write('bench: continuing with the JavaScript tsc emitted\n')
+}
+
+/**
+ * Starts one server, runs every workload on it in turn, stops it; fills `rows[i].results[kind]`.
+ * Returns the CPU other processes used just before (% of one core) and the 1-minute load
+ * average before and after, to show whether something else ran.
+ */
+async function benchServer(
+  kind: ServerKind,
+  workloads: readonly Workload[],
+  rows: Row[],
+  settings: Settings,
+  profileDir: string | undefined,
+): Promise<{ otherBefore: number; loadBefore: number; loadAfter: number }> {
+  const otherBefore = await waitIdle(settings.waitIdleMs)
+  const loadBefore = loadavg()[0] ?? 0
+  process.stderr.write(`bench: starting ${kind} (${settings.members} member${settings.members === 1 ? '' : 's'})\n`)
+  const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]
+  let cluster: Cluster
+  try {
+    cluster = await startCluster({ kind, members: settings.members, nodeArgs })
+  } catch (error) {
+    process.stderr.write(`bench: ${kind} did not start: ${String(error)}\n`)
+    for (const row of rows) (row.results as Record<string, Measurement>)[kind] = { kind: 'failed', error: `did not start: ${String(error)}` }
+    return { otherBefore, loadBefore, loadAfter: loadavg()[0] ?? 0 }
+  }
+  try {
+    for (const [i, workload] of workloads.entries()) {
+      const row = rows[i]
+      if (row === undefined) continue
+      const meter = new CpuMeter(() => cluster.members.map((m) => m.pid))
+      const measurement = await workload.run(cluster, meter).catch((error: unknown): Measurement => ({ kind: 'failed', error: String(error) }))
+      ;(row.results as Record<string, Measurement>)[kind] = measurement
+      process.stderr.write(`bench: ${kind} ${workload.id}: ${oneLine(measurement)}\n`)
+    }
+  } finally {
+    await stopCluster(cluster)
+  }
+  return { otherBefore, loadBefore, loadAfter: loadavg()[0] ?? 0 }
+}
+
+/**
+ * Samples the machine's busy CPU over `idleSampleMs` until it is below `noisePercent` of one
+ * core or `waitMs` has passed; returns the last sample, in % of one core.
+ */
+async function waitIdle(waitMs: number): Promise<number> {
+  const deadline = performance.now() + waitMs
+  for (;;) {
+    const before = machineBusyCpuSeconds()
+    await new Promise((r) => setTimeout(r, idleSampleMs))
+    const busyPercent = (100 * (machineBusyCpuSeconds() - before) * 1000) / idleSampleMs
+    if (busyPercent < noisePercent) return busyPercent
+    if (performance.now() >= deadline) {
+      process.stderr.write(`bench: warning: other processes use ${busyPercent.toFixed(0)}% of a core; the numbers will be noisy\n`)
+      return busyPercent
+    }
+    process.stderr.write(`bench: other processes use ${busyPercent.toFixed(0)}% of a core; waiting for quiet\n`)
+  }
+}
+
+function oneLine(m: Measurement): string {
+  if (m.kind === 'failed') return `failed: ${m.error}`
+  const cpu = cpuText(m.result.cpu)
+  if (m.kind === 'fanout') {
+    const r = m.result
+    return `median ${r.medianMs?.toFixed(1)} ms, max ${r.maxMs?.toFixed(1)} ms, errors ${r.errors}${cpu}${r.firstError === undefined ? '' : ` (${r.firstError})`}`
+  }
+  const r = m.result
+  const first = r.firstError === undefined ? '' : ` (first: ${r.firstError})`
+  return `${r.ops} ops, ${r.opsPerSecond.toFixed(0)} ops/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, errors ${r.errors}${cpu}${first}`
+}
+
+function cpuText(c: CpuUse | undefined): string {
+  if (c === undefined) return ''
+  const perOp = c.serverUsPerOp === undefined ? '' : ` (${c.serverUsPerOp.toFixed(0)} µs/op)`
+  const noisy = c.otherPercent > noisePercent ? ' — noisy: other processes ran' : ''
+  return `; CPU % of a core: server ${c.serverPercent.toFixed(0)}${perOp}, driver ${c.driverPercent.toFixed(0)}, other ${c.otherPercent.toFixed(0)}${noisy}`
+}
+
+/** Summaries of the arbor CPU profiles in `dir`, also printed. */
+function summarizeProfiles(dir: string): unknown {
+  const files = profilesIn(dir).map((file) => ({ file, ...topSelfTime(file, profileTop, repoRoot) }))
+  for (const f of files) {
+    process.stdout.write(`\nTop ${profileTop} self time in ${f.file} (total sampled ${f.total.toFixed(0)} ms):\n`)
+    for (const fn of f.functions) process.stdout.write(`  ${fn.selfMs.toFixed(0).padStart(7)} ms ${fn.percent.toFixed(1).padStart(5)}%  ${fn.where}\n`)
+  }
+  return { dir, files }
+}
+
+function environment(): Record<string, unknown> {
+  const etcdVersion = etcdAvailable() ? spawnSync(etcdPath, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0] : undefined
+  const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).stdout.trim()
+  return { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, etcd: etcdVersion, arborCommit: commit }
+}
+
+function installSignalHandlers(): void {
+  let stopping = false
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      cleanupAll()
+      process.exit(130)
+    }
+    stopping = true
+    process.stderr.write(`bench: ${signal}, stopping the servers\n`)
+    void stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143))
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  process.on('exit', cleanupAll)
+}
+
+async function main(): Promise<void> {
+  const settings = parseSettings(process.argv.slice(2))
+  installSignalHandlers()
+  const startedAt = new Date().toISOString()
+  const stamp = startedAt.replace(/[:.]/g, '-')
+  if (settings.build) build()
+  const kinds = (['arbor', 'etcd'] as const).filter((k) => settings.only === undefined || settings.only === k)
+  if (kinds.includes('etcd') && !etcdAvailable()) process.stderr.write(`bench: no ${etcdPath}, measuring arbor only\n`)
+  const known = allWorkloads(settings)
+  const unknown = [...(settings.workloads ?? [])].filter((id) => !known.some((w) => w.id === id))
+  if (unknown.length > 0) throw new UsageError(`unknown workload ${unknown.join(', ')}; ids: ${known.map((w) => w.id).join(',')}`)
+  const workloads = known.filter((w) => settings.workloads === undefined || settings.workloads.has(w.id))
+  const rows: Row[] = workloads.map((w) => ({ id: w.id, title: w.title, type: w.type, results: {} }))
+  const outDir = join(repoRoot, '.tmp')
+  mkdirSync(outDir, { recursive: true })
+  const profileDir = settings.cpuProf ? join(outDir, `bench-prof-${stamp}`) : undefined
+  const available = kinds.filter((k) => k !== 'etcd' || etcdAvailable())
+  const loadAverages: Record<string, unknown> = {}
+  if (settings.interleave) {
+    for (const [i, workload] of workloads.entries()) {
+      for (const kind of available) {
+        const dir = kind === 'arbor' ? profileDir : undefined
+        loadAverages[`${kind} ${workload.id}`] = await benchServer(kind, [workload], rows.slice(i, i + 1), settings, dir)
+      }
+    }
+  } else {
+    for (const kind of available) {
+      loadAverages[kind] = await benchServer(kind, workloads, rows, settings, kind === 'arbor' ? profileDir : undefined)
+    }
+  }
+  const table = markdown(rows)
+  process.stdout.write(`\n${table}\n`)
+  const profile = profileDir === undefined ? undefined : summarizeProfiles(profileDir)
+  const report: BenchReport = {
+    startedAt,
+    settings: { ...settings, workloads: workloads.map((w) => w.id) },
+    environment: { ...environment(), loadAverages },
+    rows,
+    ratios: ratiosOf(rows),
+    markdown: table,
+    ...(profile === undefined ? {} : { profile }),
+  }
+  const file = join(outDir, `bench-${stamp}.json`)
+  writeFileSync(file, JSON.stringify(report, null, 2) + '\n')
+  process.stdout.write(`\nbench: wrote ${file}\n`)
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    const text = error instanceof UsageError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)
+    process.stderr.write(`bench: ${text}\n`)
+    process.exitCode = 1
+    void stopAll().finally(() => process.exit(1))
+  },
+)
