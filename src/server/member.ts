@@ -148,11 +148,11 @@ export class Member implements MemberApi {
   }
 
   raftIndex(): number {
-    return this.parts.raft.status().commit
+    return this.parts.raft.commitIndex()
   }
 
   raftTerm(): number {
-    return this.parts.raft.status().term
+    return this.parts.raft.term()
   }
 
   get(key: string, options: GetOptions): Event {

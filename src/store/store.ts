@@ -460,6 +460,10 @@ export class Store {
   /** Walks `key` from the root (etcd internalGet): the node, or where the walk stopped. */
   private lookup(key: string): Lookup {
     if (key === ROOT_KEY) return { kind: 'found', node: ROOT_NODE }
+    // A stored node's ancestors are all directories (putNode keeps it so), so a node found at
+    // once needs no walk; the walk only names what is missing or in the way.
+    const leaf = this.backend.getNode(key)
+    if (leaf !== undefined) return { kind: 'found', node: leaf }
     const prefixes = keyPrefixes(key)
     let node: NodeRecord | undefined
     for (const [i, prefix] of prefixes.entries()) {
