@@ -58,6 +58,7 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
     memberId: opened.memberId,
     onMessages: (messages) => member.receive(messages),
     members: () => opened.meta.listMembers(),
+    isRemoved: (id) => opened.meta.isRemoved(id),
     version: { etcdserver: '3.4.23', etcdcluster: '3.4.0' },
     settings: peerAppDefaults,
     logger: logger.child({ module: 'transport' }),
@@ -146,6 +147,7 @@ function buildMember(config: MemberConfig, opened: OpenedMember, logger: pino.Lo
     logger: logger.child({ module: 'transport' }),
     reportUnreachable: (id) => member?.reportUnreachable(id),
     reportSnapshot: (id, ok) => member?.reportSnapshot(id, ok),
+    reportRemoved: () => member?.noteRemoved(),
   })
   const setPeers = (members: readonly MemberInfo[]): void => {
     const wanted = new Set(members.filter((m) => m.id !== memberId).map((m) => m.id))

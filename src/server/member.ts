@@ -74,6 +74,7 @@ export class Member implements MemberApi {
   private readonly pendingReads: PendingRead[] = []
   private readonly stopCallbacks: (() => void)[] = []
   private readonly removedCallbacks: (() => void)[] = []
+  private removed = false
   private appendsReceived = 0
   private appendsSent = 0
   private readonly startTimeMs: number
@@ -249,6 +250,17 @@ export class Member implements MemberApi {
       }
     }
     this.stop()
+  }
+
+  /**
+   * This member was removed from the cluster: it applied its own removal, or a peer refused
+   * it with 410 (the leader stops replicating to a removed member, so it may never apply it).
+   */
+  noteRemoved(): void {
+    if (this.removed) return
+    this.removed = true
+    this.parts.logger.warn({ memberId: this.memberId }, 'this member was removed from the cluster')
+    for (const callback of this.removedCallbacks) callback()
   }
 
   /** Registers a callback run when this member is removed from the cluster (etcd then exits). */
@@ -533,12 +545,7 @@ export class Member implements MemberApi {
     if (change.type === 'removeNode') this.parts.storage.removeMember(change.memberId)
     else this.parts.storage.upsertMember(member)
     this.appliedMembershipChanges.push({ requestId, member })
-    if (change.type === 'removeNode' && change.memberId === this.memberId) {
-      this.parts.logger.warn({ memberId: this.memberId }, 'this member was removed from the cluster')
-      setImmediate(() => {
-        for (const callback of this.removedCallbacks) callback()
-      })
-    }
+    if (change.type === 'removeNode' && change.memberId === this.memberId) setImmediate(() => this.noteRemoved())
     this.parts.logger.info({ change: change.type, memberId: change.memberId, voters: confState.voters }, 'membership changed')
     this.parts.peers.setPeers?.(this.parts.storage.members())
   }

@@ -39,6 +39,8 @@ export interface ReceivedSnapshot {
 
 /** How to build the peer app. */
 export interface PeerAppOptions {
+  /** Whether `memberId` was removed from the cluster: its POSTs get 410, so it stops (as in etcd). */
+  isRemoved?(memberId: string): boolean
   /** This member's cluster (hex); POSTs from other clusters get 412. */
   readonly clusterId: string
   /** This member (hex); POSTs for another member get 412. */
@@ -119,6 +121,10 @@ async function refusal(options: PeerAppOptions, request: FastifyRequest, reply: 
   if (clusterId !== options.clusterId) {
     options.logger.warn({ from: headerOf(request, peerHeaders.from), clusterId, localClusterId: options.clusterId }, 'peer request refused: cluster ID mismatch')
     return sendText(reply, 412, clusterMismatch(options.clusterId, clusterId))
+  }
+  const from = headerOf(request, peerHeaders.from)
+  if (from !== undefined && options.isRemoved?.(from) === true) {
+    return sendText(reply, 410, 'the member has been permanently removed from the cluster')
   }
   const to = headerOf(request, peerHeaders.to)
   if (to !== options.memberId) {

@@ -26,6 +26,8 @@ export interface PeerTransportOptions {
    * Called from timers and I/O callbacks, never from inside `send`.
    */
   readonly reportUnreachable: (memberId: MemberId) => void
+  /** A peer said this member was removed from the cluster (410). */
+  readonly reportRemoved?: () => void
   /** A snapshot transfer to `memberId` ended: delivered (`ok`) or failed (RawNode.reportSnapshot). */
   readonly reportSnapshot: (memberId: MemberId, ok: boolean) => void
 }
@@ -71,7 +73,8 @@ export class PeerTransport {
       return
     }
     const { clusterId, settings, logger, reportUnreachable, reportSnapshot } = this.options
-    const context = { clusterId, memberId: this.options.memberId, settings, logger, reportUnreachable, reportSnapshot, monotonicNowMs: () => performance.now() }
+    const reportRemoved = (): void => this.options.reportRemoved?.()
+    const context = { clusterId, memberId: this.options.memberId, settings, logger, reportUnreachable, reportSnapshot, reportRemoved, monotonicNowMs: () => performance.now() }
     this.peers.set(memberId, new Peer(memberId, peerUrls, context))
     this.warnedUnknown.delete(memberId)
     logger.info({ memberId, peerUrls }, 'peer added')

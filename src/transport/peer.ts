@@ -27,6 +27,8 @@ export interface PeerContext {
   readonly logger: Logger
   readonly reportUnreachable: (memberId: MemberId) => void
   readonly reportSnapshot: (memberId: MemberId, ok: boolean) => void
+  /** A peer answered 410: this member was removed from the cluster (etcd then stops). */
+  readonly reportRemoved: () => void
   /** A monotonic clock for round trips (ms). */
   readonly monotonicNowMs: () => number
 }
@@ -232,6 +234,7 @@ export class Peer {
     this.counters.fail += count
     this.settle(count)
     if (this.stopped) return
+    if (error instanceof PeerRefusal && error.statusCode === 410) this.context.reportRemoved()
     this.noteFailure(error, 'batch failed')
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined
