@@ -15,7 +15,7 @@
 #
 # Usage: sudo scripts/partition-test.sh      Prints PASS (exit 0) or FAIL (exit 1) with reasons;
 #        exit 2 when it cannot run here (not root, no `ip netns`, no curl/jq).
-# Logs are kept in the temporary directory it prints when a check fails.
+# Logs are kept in the temporary directory it prints when a check fails (always with KEEP_LOGS=1).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -46,7 +46,7 @@ cleanup() {
   done
   for i in 1 2 3; do [ -n "${ns[$i]:-}" ] && ip netns del "${ns[$i]}" 2>/dev/null; done
   ip link del "$bridge" 2>/dev/null
-  if [ ${#failures[@]} -eq 0 ]; then rm -rf "$work"; fi
+  if [ ${#failures[@]} -eq 0 ] && [ -z "${KEEP_LOGS:-}" ]; then rm -rf "$work"; fi
 }
 trap cleanup EXIT
 

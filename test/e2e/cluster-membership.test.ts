@@ -13,7 +13,7 @@
  * installed every test is skipped with that reason.
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { after, before, describe, test } from 'node:test'
+import { after, before, describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import {
   ArborCluster,
@@ -62,9 +62,11 @@ function etcdctl(args: readonly string[]): Promise<{ code: number | null; stdout
   })
 }
 
-/** A background writer (4 clients) over the current members, for one membership change. */
-function backgroundWriter(prefix: string): WriteLoad {
-  return new WriteLoad({ prefix, clients: 4, members: () => current, requestTimeoutMs: 4_000, quorumReadBack: false })
+/** A background writer (4 clients) over the current members, stopped at the end of test `t` at the latest. */
+function backgroundWriter(prefix: string, t: TestContext): WriteLoad {
+  const load = new WriteLoad({ prefix, clients: 4, members: () => current, requestTimeoutMs: 4_000, quorumReadBack: false })
+  t.after(() => load.stop())
+  return load
 }
 
 /** Stops `load` and asserts it was never unavailable for longer than an election and lost nothing. */
@@ -130,7 +132,7 @@ describe('etcdctl membership commands against a 3-member cluster', () => {
     const before = await v2Request(current[0]!.clientUrl, 'PUT', '/v2/keys/before-join', { form: 'value=old' })
     assert.equal(before.status, 201)
     const fromMs = Date.now()
-    const load = backgroundWriter('add')
+    const load = backgroundWriter('add', t)
     load.start()
     const n4 = await c.prepareMember('n4')
     const run = await etcdctl(['member', 'add', 'n4', n4.peerUrl])
@@ -163,7 +165,7 @@ describe('etcdctl membership commands against a 3-member cluster', () => {
     assert(current.includes(n4), 'n4 joined in the previous test')
     current = current.filter((m) => m !== n4)
     const fromMs = Date.now()
-    const load = backgroundWriter('remove-n4')
+    const load = backgroundWriter('remove-n4', t)
     load.start()
     await sleep(300)
     const run = await etcdctl(['member', 'remove', n4.id])
@@ -182,7 +184,7 @@ describe('etcdctl membership commands against a 3-member cluster', () => {
     assert(follower !== undefined)
     current = current.filter((m) => m !== follower)
     const fromMs = Date.now()
-    const load = backgroundWriter('remove-follower')
+    const load = backgroundWriter('remove-follower', t)
     load.start()
     await sleep(300)
     const run = await etcdctl(['member', 'remove', follower.id])
