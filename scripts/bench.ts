@@ -150,12 +150,25 @@ function nonNegative(text: string, flag: string): number {
   return n
 }
 
+/** The client URL of the cluster's leader, asked of its first member (etcd's /v2/members/leader). */
+async function leaderClientUrl(cluster: Cluster): Promise<string> {
+  const response = await fetch(`${cluster.clientUrls[0]}/v2/members/leader`)
+  const leader = (await response.json()) as { clientURLs?: string[] }
+  const url = leader.clientURLs?.[0]
+  if (url === undefined) throw new Error('the cluster names no leader')
+  return url
+}
+
 /** Every workload, in the order they run on each server. */
 function allWorkloads(settings: Settings): Workload[] {
   type Run = (cluster: Cluster, meter: CpuMeter) => Promise<Measurement>
-  const closedLoop = (concurrency: number, request: (client: number, seq: number) => RequestSpec): Run => (cluster, meter) =>
+  const closedLoop = (
+    concurrency: number,
+    request: (client: number, seq: number) => RequestSpec,
+    through: 'all' | 'leader' = 'all',
+  ): Run => async (cluster, meter) =>
     runClosedLoop({
-      origins: cluster.clientUrls,
+      origins: through === 'leader' ? [await leaderClientUrl(cluster)] : cluster.clientUrls,
       concurrency,
       warmupMs: settings.warmupMs,
       durationMs: settings.durationMs,
@@ -169,6 +182,13 @@ function allWorkloads(settings: Settings): Workload[] {
     type: 'load',
     run: closedLoop(c, (client, seq) => ({ method: 'PUT', path: `/v2/keys/bench-put-${c}/k${client}-${seq}`, body: `value=${value64}` })),
   }))
+  // With several members: the same writes, every client talking to the leader.
+  const leaderPuts = settings.members > 1 ? [16, 64, 256].map((c): Workload => ({
+    id: `lput-${c}`,
+    title: `PUT through the leader, ${c} clients`,
+    type: 'load',
+    run: closedLoop(c, (client, seq) => ({ method: 'PUT', path: `/v2/keys/bench-lput-${c}/k${client}-${seq}`, body: `value=${value64}` }), 'leader'),
+  })) : []
   const getPath = (client: number, seq: number): string => `/v2/keys/bench-get/k${(client * 7919 + seq) % settings.getKeys}`
   const populated = new Set<Cluster>()
   const withKeys = (run: Run): Run => async (cluster, meter) => {
@@ -182,6 +202,7 @@ function allWorkloads(settings: Settings): Workload[] {
   }
   return [
     ...puts,
+    ...leaderPuts,
     { id: 'get-64', title: 'GET, 64 clients', type: 'load', run: withKeys(closedLoop(64, (c, s) => ({ method: 'GET', path: getPath(c, s) }))) },
     {
       id: 'qget-64', title: 'GET ?quorum=true, 64 clients', type: 'load',
