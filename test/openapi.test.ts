@@ -312,6 +312,10 @@ describe('openapi.yaml documents the named limits', () => {
     'watcherEventsMax',
     'pendingProposalsMax',
     'historyEventsMax',
+    'headerBytesMax',
+    'headersTimeoutMs',
+    'requestReceiveTimeoutMs',
+    'keepAliveTimeoutMs',
   ] as const
   const description = String(field(spec['info'], 'description'))
   const flagsSource = source('src/config/flags.ts')

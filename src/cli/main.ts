@@ -183,10 +183,10 @@ function httpSettingsOf(config: MemberConfig) {
     requestBodyBytesMax: config.requestBodyBytesMax,
     watcherEventsMax: config.watcherEventsMax,
     limits: { keyBytesMax: config.keyBytesMax, keyDepthMax: config.keyDepthMax, valueBytesMax: config.valueBytesMax },
-    headersTimeoutMs: 10_000,
-    requestReceiveTimeoutMs: 30_000,
-    keepAliveTimeoutMs: 30_000,
-    headerBytesMax: 1024 * 1024,
+    headersTimeoutMs: config.headersTimeoutMs,
+    requestReceiveTimeoutMs: config.requestReceiveTimeoutMs,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+    headerBytesMax: config.headerBytesMax,
   }
 }
 

@@ -84,6 +84,10 @@ const arborSettingRows: readonly SettingRow[] = [
   ['history-events-max', 'historyEventsMax', 'Events kept to answer waitIndex (at least 1000, as etcd keeps).'],
   ['request-timeout-ms', 'requestTimeoutMs', 'Time (in milliseconds) a write or quorum read waits before failing.'],
   ['sync-interval-ms', 'syncIntervalMs', 'Time (in milliseconds) between looks for expired TTL keys.'],
+  ['header-bytes-max', 'headerBytesMax', 'Largest request header block in bytes, request line included (larger: 431).'],
+  ['headers-timeout-ms', 'headersTimeoutMs', "Time (in milliseconds) to receive a request's headers."],
+  ['request-receive-timeout-ms', 'requestReceiveTimeoutMs', 'Time (in milliseconds) to receive a whole request.'],
+  ['keep-alive-timeout-ms', 'keepAliveTimeoutMs', 'Time (in milliseconds) an idle client connection stays open.'],
 ]
 
 /** Boolean settings: they take no separate argument. */

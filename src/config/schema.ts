@@ -196,6 +196,16 @@ const fieldSchemas = {
   /** Events kept to answer `waitIndex` (etcd keeps 1000, so at least 1000). Bounds the
    *  history table. */
   historyEventsMax: integerField(1000, 'expected an integer of at least 1000 (etcd keeps the last 1000 events)'),
+  /** Bytes of a request's header block, request line included. Protects memory; larger
+   *  gets 431 (etcd's Go server allows about 1 MiB). */
+  headerBytesMax: limitField('bytes'),
+  /** Time to receive a request's headers, ms. Closes slow-loris connections. */
+  headersTimeoutMs: limitField('ms'),
+  /** Time to receive a whole request (headers and body), ms. Closes stalled bodies; watch
+   *  answers are not bounded by it. */
+  requestReceiveTimeoutMs: limitField('ms'),
+  /** Time an idle keep-alive client connection stays open, ms. Bounds idle sockets. */
+  keepAliveTimeoutMs: limitField('ms'),
   /** Time a write or quorum read waits for its entry before failing with 300
    *  "etcdserver: request timed out", ms. Default etcd's 5000 + 2 × election timeout. */
   requestTimeoutMs: limitField('ms'),
@@ -280,6 +290,10 @@ export const limitDefaults = {
   pendingProposalsMax: 10_000,
   historyEventsMax: 1_000,
   syncIntervalMs: 500,
+  headerBytesMax: 1_048_576,
+  headersTimeoutMs: 10_000,
+  requestReceiveTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 30_000,
 } as const satisfies Partial<MemberConfig>
 
 /**

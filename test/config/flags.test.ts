@@ -71,6 +71,7 @@ describe('flag tables', () => {
     assert.deepEqual(extra, [
       'request-body-bytes-max', 'value-bytes-max', 'key-bytes-max', 'key-depth-max', 'watchers-max',
       'watcher-events-max', 'pending-proposals-max', 'history-events-max', 'request-timeout-ms', 'sync-interval-ms',
+      'header-bytes-max', 'headers-timeout-ms', 'request-receive-timeout-ms', 'keep-alive-timeout-ms',
     ])
     for (const name of extra) assert.equal(flagSpecs.get(name)?.role, 'setting', name)
   })

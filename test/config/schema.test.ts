@@ -90,6 +90,10 @@ describe('named limits', () => {
     { field: 'historyEventsMax', value: 1_000, min: 1_000, unit: 'events' },
     { field: 'requestTimeoutMs', value: 7_000, min: 1, unit: 'ms' },
     { field: 'syncIntervalMs', value: 500, min: 1, unit: 'ms' },
+    { field: 'headerBytesMax', value: 1_048_576, min: 1, unit: 'bytes' },
+    { field: 'headersTimeoutMs', value: 10_000, min: 1, unit: 'ms' },
+    { field: 'requestReceiveTimeoutMs', value: 30_000, min: 1, unit: 'ms' },
+    { field: 'keepAliveTimeoutMs', value: 30_000, min: 1, unit: 'ms' },
   ]
   const config = memberConfigSchema.parse(withDefaults({}))
 
