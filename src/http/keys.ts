@@ -6,6 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ErrorCode, V2Error } from '../v2error/index.js'
 import type { MemberApi } from '../server/index.js'
+import type { Action } from '../store/index.js'
 import { FormError, parseFormInto, parseMediaType, type FormValues } from './form.js'
 import { parseKeyOperation, type KeyLimits } from './key-request.js'
 import { etcdHeaders, sendMethodNotAllowed, sendV2Error } from './render.js'
@@ -53,7 +54,7 @@ export async function handleKeys(
       case 'write': {
         const event = await member.write(operation.request)
         const status = operation.request.op === 'create' || event.created ? 201 : 200
-        const body = operation.noValueOnSuccess && hasValueOnSuccess(event.json) ? `{"action":${actionOf(event.json)}}\n` : event.json
+        const body = operation.noValueOnSuccess && actionsWithoutValue.has(event.action) ? `{"action":"${event.action}"}\n` : event.json
         return reply.code(status).headers(etcdHeaders(member, event.index)).send(Buffer.from(body))
       }
     }
@@ -84,12 +85,5 @@ function readBody(request: FastifyRequest, form: FormValues): void {
   if (Buffer.isBuffer(body)) parseFormInto(body.toString('latin1'), form)
 }
 
-/** set, create, update and compareAndSwap answers lose node/prevNode under noValueOnSuccess (§4.6). */
-function hasValueOnSuccess(json: string): boolean {
-  return /^\{"action":"(set|create|update|compareAndSwap)"/.test(json)
-}
-
-function actionOf(json: string): string {
-  const end = json.indexOf('"', 11)
-  return json.slice(10, end + 1)
-}
+/** The answers that lose node/prevNode under noValueOnSuccess (spec §4.6); delete and CAD keep them. */
+const actionsWithoutValue: ReadonlySet<Action> = new Set<Action>(['set', 'create', 'update', 'compareAndSwap'])

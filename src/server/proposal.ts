@@ -14,7 +14,7 @@
 import { assert } from '../lib/index.js'
 import type { StoreRequest } from '../store/index.js'
 
-/** A decoded entry payload. `request` is absent when the caller only needs the header. */
+/** A decoded entry payload; a write's request stays JSON text (`json`) until it is applied. */
 export type Proposal =
   | { readonly kind: 'write'; readonly requestId: string; readonly timeMs: number; readonly json: string }
   | { readonly kind: 'expire'; readonly timeMs: number }
