@@ -5,20 +5,21 @@
  * history for linearizability.
  *
  * Usage: npx tsx scripts/simulate.ts [--seeds 10000] [--from 1] [--members 3|5]
- *          [--seed S] [--steps N] [--mutation NAME] [--duplicate-proposals] [--max-failures 20]
+ *          [--seed S] [--steps N] [--mutation NAME] [--duplicate-rate P] [--max-failures 20]
  *   --seeds N     seeds from, from + 1, ..., from + N - 1 (default 100)
  *   --members M   cluster size; both 3 and 5 for each seed when left out
  *   --seed S      run that one seed and print its summary, or its whole failure
  *   --steps N     steps with faults and client traffic per seed (default: the simulation's)
- *   --mutation    plant a deliberate bug: quorum-read-without-read-index, quorum-read-before-apply
- *   --duplicate-proposals  let the network duplicate forwarded proposals too
+ *   --mutation    plant a deliberate bug: quorum-read-without-read-index, quorum-read-before-apply,
+ *                 duplicate-proposals-applied
+ *   --duplicate-rate P  probability that the network delivers a message twice (default 0.03)
  * Exit code 1 when a seed fails.
  */
 import { parseArgs } from 'node:util'
 import { KvSimulationFailure, runKvSimulation, type KvSimulationOptions } from '../test/sim/kv-cluster.js'
 import type { Mutation } from '../test/sim/kv-member.js'
 
-const mutations: readonly Mutation[] = ['none', 'quorum-read-without-read-index', 'quorum-read-before-apply']
+const mutations: readonly Mutation[] = ['none', 'quorum-read-without-read-index', 'quorum-read-before-apply', 'duplicate-proposals-applied']
 
 interface Settings {
   readonly from: number
@@ -38,7 +39,7 @@ function parseSettings(): Settings {
       seed: { type: 'string' },
       steps: { type: 'string' },
       mutation: { type: 'string', default: 'none' },
-      'duplicate-proposals': { type: 'boolean', default: false },
+      'duplicate-rate': { type: 'string' },
       'max-failures': { type: 'string', default: '20' },
     },
     strict: true,
@@ -48,8 +49,8 @@ function parseSettings(): Settings {
   const sizes = values.members === undefined ? [3, 5] : [positive('members', values.members)]
   const base: Partial<KvSimulationOptions> = {
     mutation,
-    duplicateProposals: values['duplicate-proposals'],
     ...(values.steps === undefined ? {} : { steps: positive('steps', values.steps) }),
+    ...(values['duplicate-rate'] === undefined ? {} : { duplicateRate: probability('duplicate-rate', values['duplicate-rate']) }),
   }
   return {
     from: integer('from', values.from),
@@ -71,6 +72,12 @@ function positive(name: string, text: string): number {
   const n = integer(name, text)
   if (n < 1) throw new Error(`--${name} must be at least 1`)
   return n
+}
+
+function probability(name: string, text: string): number {
+  const p = Number(text)
+  if (!(p >= 0 && p < 1)) throw new Error(`--${name} must be a number in [0, 1)`)
+  return p
 }
 
 /** One seed, every size, printing the summary or the whole failure. */

@@ -23,6 +23,7 @@ import { ErrorCode, V2Error } from '../v2error/index.js'
 import type { LeaderStats, MemberApi, SelfStats } from './api.js'
 import type { MemberInfo, MemberStorage, PeerSender } from './ports.js'
 import { decodeProposal, encodeAttributes, encodeExpire, encodeWrite } from './proposal.js'
+import { RecentProposals } from './recent-proposals.js'
 import { Waiters } from './waiters.js'
 import { MembershipError } from './membership-error.js'
 import { memberIdOf } from './identity.js'
@@ -95,6 +96,8 @@ export class Member implements MemberApi {
   private awaitingLeader: { readonly data: string; readonly requestId: string }[] = []
   /** When this member last proposed its attributes; undefined once they are applied. */
   private attributesProposedAtMs: number | undefined = 0
+  /** Request ids of the latest writes in the log: a forwarded write arriving twice is dropped. */
+  private readonly recentProposals: RecentProposals
 
   constructor(private readonly parts: MemberParts) {
     const { settings, clock, storage } = parts
@@ -108,6 +111,8 @@ export class Member implements MemberApi {
     this.appliedIndex = storage.appliedIndex()
     // Request ids never repeat, across restarts too: member id, start time, counter.
     this.requestIdPrefix = `${settings.memberId}.${this.startTimeMs.toString(36)}.`
+    this.recentProposals = new RecentProposals(recentProposalsCapacity(settings.pendingProposalsMax))
+    this.noteLogTail()
   }
 
   /** Starts ticking; a member that is the only voter campaigns at once. */
@@ -352,9 +357,18 @@ export class Member implements MemberApi {
     if (this.stopped) return
     for (const message of messages) {
       if (message.type === 'app') this.appendsReceived += 1
-      this.parts.raft.step(message)
+      const fresh = message.type === 'prop' ? this.recentProposals.filterForwarded(message) : message
+      if (fresh !== undefined) this.parts.raft.step(fresh)
     }
     this.scheduleTurn()
+  }
+
+  /** After a restart, the writes already in the log tail are known again (recent-proposals.ts). */
+  private noteLogTail(): void {
+    const { log } = this.parts.storage
+    const last = log.lastIndex()
+    const first = Math.max(log.firstIndex(), last - this.recentProposals.capacity + 1)
+    if (first <= last) this.recentProposals.noteEntries(log.entries(first, last + 1, Number.POSITIVE_INFINITY))
   }
 
   /** The transport could not reach `memberId` (Raft moves its progress back to probing). */
@@ -439,6 +453,7 @@ export class Member implements MemberApi {
     storage.transaction(() => {
       if (ready.snapshot !== undefined) this.installSnapshot(ready.snapshot)
       if (ready.entries.length > 0) storage.log.append(ready.entries)
+      this.recentProposals.noteEntries(ready.entries)
       if (ready.hardState !== undefined) storage.log.setHardState(ready.hardState)
       const appliedBefore = this.appliedIndex
       for (const entry of ready.committedEntries) this.applyEntry(entry, outcomes)
@@ -597,6 +612,14 @@ export class Member implements MemberApi {
   private refuseWhenStopped(): void {
     if (this.stopped) throw new V2Error(ErrorCode.RaftInternal, 'etcdserver: server stopped', 0)
   }
+}
+
+/**
+ * How many request ids a member remembers to drop duplicated forwarded writes: twice the
+ * writes one member may have pending, at least 1,024.
+ */
+function recentProposalsCapacity(pendingProposalsMax: number): number {
+  return Math.max(1_024, 2 * pendingProposalsMax)
 }
 
 function roleName(role: NonNullable<Ready['softState']>['role']): SelfStats['state'] {

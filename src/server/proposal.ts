@@ -57,3 +57,13 @@ export function decodeProposal(data: string): Proposal {
   assert(Number.isSafeInteger(timeMs), 'write entry without a time')
   return { kind: 'write', requestId, timeMs, json: data.slice(headerEnd + 1) }
 }
+
+/**
+ * The request id in a client write's entry data (`r <requestId> <timeMs>\n…`), read from the
+ * header without parsing the request; undefined for any other entry.
+ */
+export function requestIdOf(data: string): string | undefined {
+  if (!data.startsWith('r ')) return undefined
+  const end = data.indexOf(' ', 2)
+  return end > 2 ? data.slice(2, end) : undefined
+}

@@ -7,8 +7,9 @@
  * writes, compare-and-swaps, creates, deletes and quorum reads.
  *
  * Then the checks are shown to bite: the same simulation with a deliberate bug planted in
- * its copy of the member loop (quorum reads served without waiting for ReadIndex) must be
- * reported as not linearizable, with the seed and a replay command.
+ * its copy of the member loop (quorum reads served without waiting for ReadIndex, or a
+ * forwarded write that the network duplicated appended twice) must be reported as not
+ * linearizable, with the seed and a replay command.
  *
  * A failure names its seed; replay it with `npx tsx scripts/simulate.ts --seed S --members N`,
  * or run many more seeds with `npx tsx scripts/simulate.ts --seeds 10000`.
@@ -45,10 +46,10 @@ test('a run is reproducible from its seed', () => {
 })
 
 /** The first seed in [1, seedsMax] that fails with `mutation` planted, or undefined. */
-function firstFailure(mutation: Mutation, members: number, seedsMax: number): KvSimulationFailure | undefined {
+function firstFailure(mutation: Mutation, members: number, seedsMax: number, duplicateRate?: number): KvSimulationFailure | undefined {
   for (let seed = 1; seed <= seedsMax; seed++) {
     try {
-      runKvSimulation({ seed, members, mutation })
+      runKvSimulation({ seed, members, mutation, ...(duplicateRate === undefined ? {} : { duplicateRate }) })
     } catch (error) {
       if (error instanceof KvSimulationFailure) return error
       throw error
@@ -72,3 +73,15 @@ for (const { mutation, what } of mutants) {
     assert.match(failure.message, new RegExp(`replay: npx tsx scripts/simulate\\.ts --seed \\d+ --members 3 --mutation ${mutation}`))
   })
 }
+
+test('without the request-id filter, a forwarded write delivered twice takes effect twice and the checker says so', () => {
+  // A network that duplicates often, so that a duplicated proposal shows within few seeds.
+  const failure = firstFailure('duplicate-proposals-applied', 3, 300, 0.3)
+  assert.ok(failure !== undefined, 'no seed of 300 caught a write applied twice')
+  assert.equal(failure.kind, 'linearizability', failure.message)
+  assert.match(failure.message, /replay: npx tsx scripts\/simulate\.ts --seed \d+ --members 3 --mutation duplicate-proposals-applied --duplicate-rate 0\.3/)
+})
+
+test('with the filter, the same often-duplicating network keeps every history linearizable', () => {
+  assertExercised(runKvSeeds(1, 100, 3, { duplicateRate: 0.3 }))
+})

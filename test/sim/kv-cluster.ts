@@ -40,13 +40,8 @@ export interface KvSimulationOptions {
   readonly quietSteps?: number
   /** A deliberate bug in the simulated member loop (kv-member.ts); 'none' by default. */
   readonly mutation?: Mutation
-  /**
-   * Let the network duplicate forwarded proposals ('prop') too. Off by default: the member
-   * loop applies each copy of a proposal that reaches the leader twice (it does not
-   * deduplicate by request id), so a write may take effect twice and the history stops
-   * being linearizable. A transport must therefore deliver a proposal at most once.
-   */
-  readonly duplicateProposals?: boolean
+  /** Probability that the network delivers a message twice (default 0.03). */
+  readonly duplicateRate?: number
 }
 
 export interface KvSimulationSummary {
@@ -83,7 +78,7 @@ export class KvSimulationFailure extends Error {
 export function replayCommand(options: KvSimulationOptions): string {
   const mutation = options.mutation === undefined || options.mutation === 'none' ? '' : ` --mutation ${options.mutation}`
   const steps = options.steps === undefined ? '' : ` --steps ${options.steps}`
-  const duplicates = options.duplicateProposals === true ? ' --duplicate-proposals' : ''
+  const duplicates = options.duplicateRate === undefined ? '' : ` --duplicate-rate ${options.duplicateRate}`
   return `npx tsx scripts/simulate.ts --seed ${options.seed} --members ${options.members}${steps}${mutation}${duplicates}`
 }
 
@@ -150,9 +145,8 @@ class KvSimulation implements MemberObserver {
     this.roughness = this.rng.next()
     this.network = new SimNetwork(this.rng, {
       dropRate: this.roughness * 0.2,
-      duplicateRate: 0.03,
+      duplicateRate: options.duplicateRate ?? 0.03,
       delayStepsMax: 3,
-      duplicateProposals: options.duplicateProposals ?? false,
     })
     this.leaderCrashRate = this.rng.next() * 0.03 * this.roughness
     const settings: WorkloadSettings = {
@@ -278,7 +272,7 @@ class KvSimulation implements MemberObserver {
         this.lose(message)
         continue
       }
-      to.node.step(message)
+      to.receive(message)
       if (message.type === 'snap') this.members.find((m) => m.id === message.from)?.node?.reportSnapshot(message.to, true)
     }
   }

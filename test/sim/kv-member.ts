@@ -16,6 +16,9 @@
  * reach the read point (decision 5). A crash loses everything but the disk: the log, the
  * hard state and the durable store copy.
  *
+ * A forwarded write that the network delivers twice enters the log once: the member drops a
+ * 'prop' whose request id it has seen (src/server/recent-proposals.ts, as member.ts receive).
+ *
  * `Mutation` plants a deliberate bug in this copy of the loop, only to prove that the
  * checks catch it; the real member (src/server/member.ts) is never changed.
  */
@@ -34,6 +37,7 @@ import {
   type Snapshot,
 } from '../../src/raft/index.js'
 import { decodeProposal, encodeWrite } from '../../src/server/proposal.js'
+import { RecentProposals } from '../../src/server/recent-proposals.js'
 import { MemoryStoreBackend, Store, defaultStoreLimits, type Event, type StoreLimits, type StoreRequest } from '../../src/store/index.js'
 import { V2Error } from '../../src/v2error/index.js'
 import { captureState, decodeState, emptyStoreState, encodeState, restoreState, type StoreState } from './store-state.js'
@@ -44,8 +48,10 @@ import { captureState, decodeState, emptyStoreState, encodeState, restoreState, 
  *   like a plain read.
  * - `quorum-read-before-apply`: a quorum read is served as soon as its read point is known,
  *   without waiting for the member to apply up to it.
+ * - `duplicate-proposals-applied`: a forwarded write delivered twice is appended twice (no
+ *   request-id filter), so it takes effect twice.
  */
-export type Mutation = 'none' | 'quorum-read-without-read-index' | 'quorum-read-before-apply'
+export type Mutation = 'none' | 'quorum-read-without-read-index' | 'quorum-read-before-apply' | 'duplicate-proposals-applied'
 
 /** What a client gets back: the store's event, or its error. */
 export type Answer = { readonly event: Event } | { readonly error: V2Error }
@@ -86,6 +92,8 @@ export class KvMember {
   private readonly reads = new Map<string, WaitingRead>()
   private pendingReads: ReadState[] = []
   private requestCounter = 0
+  /** Request ids of the latest writes in the log (rebuilt from the log at each start). */
+  private recentProposals = new RecentProposals(1_024)
   /** The live store changed in this turn's "transaction". */
   private changed = false
   private rewritten = false
@@ -123,6 +131,18 @@ export class KvMember {
     this.appliedIndex = this.durable.appliedIndex
     const config: RaftConfig = { ...this.config, id: this.id, appliedIndex: this.appliedIndex }
     this.node = new RawNode(config, this.storage, new SeededRng(rngSeed), silent)
+    this.recentProposals = new RecentProposals(1_024)
+    const first = this.storage.firstIndex()
+    const last = this.storage.lastIndex()
+    if (first <= last) this.recentProposals.noteEntries(this.storage.entries(first, last + 1, Number.POSITIVE_INFINITY))
+  }
+
+  /** A message from the network (member.ts receive): a forwarded write seen before is dropped. */
+  receive(message: Message): void {
+    const node = this.mustRun()
+    const dedup = message.type === 'prop' && this.mutation !== 'duplicate-proposals-applied'
+    const fresh = dedup ? this.recentProposals.filterForwarded(message) : message
+    if (fresh !== undefined) node.step(fresh)
   }
 
   /** Loses everything but the disk; waiting clients get no answer. */
@@ -189,6 +209,7 @@ export class KvMember {
     const answers: { requestId: string; answer: Answer }[] = []
     if (ready.snapshot !== undefined) this.installSnapshot(ready.snapshot)
     if (ready.entries.length > 0) this.storage.append(ready.entries)
+    this.recentProposals.noteEntries(ready.entries)
     if (ready.hardState !== undefined) this.storage.setHardState(ready.hardState)
     const term = node.status().term
     for (const entry of ready.committedEntries) this.applyEntry(entry, term, answers)

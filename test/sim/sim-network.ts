@@ -1,8 +1,8 @@
 /**
  * The simulated network between members, driven by one seeded `Rng`: each message is lost
  * with probability `dropRate`, duplicated with probability `duplicateRate`, and delivered
- * after 0..`delayStepsMax` steps (a forwarded proposal is duplicated only when
- * `duplicateProposals` says so); messages due in the same step are handed over in a random
+ * after 0..`delayStepsMax` steps (forwarded proposals too: the member drops the second copy,
+ * src/server/recent-proposals.ts); messages due in the same step are handed over in a random
  * order (so they reorder). A partition splits the members into groups; a message between
  * groups is lost when it would be delivered. With faults off, nothing is lost, duplicated or
  * cut, and delays are 0..1 step. Same ideas as the raft simulator (test/raft/simulator.ts).
@@ -18,8 +18,6 @@ export interface NetworkFaults {
   readonly duplicateRate: number
   /** Longest delay in steps. */
   readonly delayStepsMax: number
-  /** Whether forwarded proposals ('prop') may be duplicated too (see KvSimulationOptions). */
-  readonly duplicateProposals: boolean
 }
 
 interface InFlight {
@@ -47,8 +45,7 @@ export class SimNetwork {
   /** @returns false when the message was lost at once (the sender is not told). */
   send(message: Message, nowStep: number): boolean {
     if (this.faultsOn && this.rng.next() < this.faults.dropRate) return false
-    const duplicable = this.faults.duplicateProposals || message.type !== 'prop'
-    const copies = this.faultsOn && this.rng.next() < this.faults.duplicateRate && duplicable ? 2 : 1
+    const copies = this.faultsOn && this.rng.next() < this.faults.duplicateRate ? 2 : 1
     for (let i = 0; i < copies; i++) {
       const delay = this.faultsOn ? this.rng.int(0, this.faults.delayStepsMax) : this.rng.int(0, 1)
       this.inFlight.push({ message, deliverAtStep: nowStep + delay })
