@@ -4,9 +4,10 @@
  *
  * The log is the entries (snapshotIndex, lastIndex]; the entry at snapshotIndex is gone but its
  * term is kept, so that Raft can still check the entry just before firstIndex (§5.3, §7).
- * The bounds and the snapshot metadata are cached in memory, so `firstIndex`, `lastIndex` and
- * `term(snapshotIndex)` cost nothing; the cache is updated after each successful write and
- * reloaded from the file after a rollback. `entries` measures an entry as Raft does
+ * The bounds, the snapshot metadata and where each term starts in the log are cached in
+ * memory, so `firstIndex`, `lastIndex` and `term` never read the file (Raft asks for terms
+ * on every append and every acknowledgement); the cache is updated after each successful
+ * write and reloaded from the file after a rollback. `entries` measures an entry as Raft does
  * (`entryDataBytes`: the UTF-8 length of its data).
  */
 import { assert } from '../lib/index.js'
@@ -37,6 +38,8 @@ export class SqliteLogStore implements LogStore {
   private snapshotConfState: ConfState = { voters: [] }
   /** Index of the last entry; equals snapshotIndex when the log is empty. */
   private last: RaftIndex = 0
+  /** The first index of each term among the entries (snapshotIndex, last], ascending. */
+  private termRuns: { first: RaftIndex; term: Term }[] = []
 
   /** Reads the bounds and snapshot metadata from `db`; build one per database. */
   constructor(db: ArborDatabase) {
@@ -76,9 +79,13 @@ export class SqliteLogStore implements LogStore {
     if (index < this.snapshotIndex) throw new CompactedError(`term: index ${index} is compacted (first ${this.firstIndex()})`)
     if (index > this.last) throw new UnavailableError(`term: index ${index} is beyond last index ${this.last}`)
     if (index === this.snapshotIndex) return this.snapshotTerm
-    const row = this.log.termAt.get(index)
-    assert(row !== undefined, `term: entry ${index} missing inside the log`)
-    return row.term
+    // Few runs (one per term with entries), and the index asked for is nearly always in the last.
+    for (let i = this.termRuns.length - 1; i >= 0; i--) {
+      const run = this.termRuns[i]
+      assert(run !== undefined)
+      if (run.first <= index) return run.term
+    }
+    throw new Error(`term: entry ${index} missing inside the log`)
   }
 
   firstIndex(): RaftIndex {
@@ -108,6 +115,7 @@ export class SqliteLogStore implements LogStore {
       for (const e of entries) this.log.insert.run(e.index, e.term, e.type, e.data)
     })
     this.last = first.index + entries.length - 1
+    this.noteAppendedTerms(entries)
   }
 
   setHardState(hardState: HardState): void {
@@ -130,6 +138,7 @@ export class SqliteLogStore implements LogStore {
     this.snapshotTerm = snapshot.term
     this.snapshotConfState = { voters: [...snapshot.confState.voters] }
     this.last = snapshot.index
+    this.termRuns = []
   }
 
   /**
@@ -150,6 +159,26 @@ export class SqliteLogStore implements LogStore {
     this.snapshotIndex = index
     this.snapshotTerm = term
     this.snapshotConfState = { voters: parseVoters(voters) }
+    this.dropCompactedTermRuns()
+  }
+
+  /** Entries from `entries[0].index` on replaced what was there: the runs follow. */
+  private noteAppendedTerms(entries: readonly Entry[]): void {
+    const from = entries[0]?.index ?? this.last + 1
+    while ((this.termRuns.at(-1)?.first ?? -1) >= from) this.termRuns.pop()
+    for (const entry of entries) {
+      if (this.termRuns.at(-1)?.term !== entry.term) this.termRuns.push({ first: entry.index, term: entry.term })
+    }
+  }
+
+  /** Runs wholly at or below the snapshot index are gone; the next one starts after it. */
+  private dropCompactedTermRuns(): void {
+    let drop = 0
+    while (drop + 1 < this.termRuns.length && (this.termRuns[drop + 1]?.first ?? Infinity) <= this.snapshotIndex + 1) drop++
+    this.termRuns.splice(0, drop)
+    const head = this.termRuns[0]
+    if (head !== undefined && head.first <= this.snapshotIndex) head.first = this.snapshotIndex + 1
+    if (this.last === this.snapshotIndex) this.termRuns = []
   }
 
   /** Reads the cached bounds back from the file, checking that the log has no hole at its start. */
@@ -161,6 +190,7 @@ export class SqliteLogStore implements LogStore {
     this.snapshotTerm = row.snapshot_term
     this.snapshotConfState = { voters: parseVoters(row.snapshot_voters) }
     this.last = bounds.last ?? row.snapshot_index
+    this.termRuns = this.log.termRuns.all()
     if (bounds.first !== null) {
       assert(bounds.first === row.snapshot_index + 1, `raft_log starts at ${bounds.first}, snapshot at ${row.snapshot_index}`)
     }

@@ -66,7 +66,8 @@ export interface Statements {
     deleteThrough: Stmt<[number]>
     /** Entries with lo ≤ idx < hi, ascending. */
     range: Stmt<[number, number], LogRow>
-    termAt: Stmt<[number], { term: number }>
+    /** The first index of each term in the log, ascending (terms never decrease along it, §5.3). */
+    termRuns: Stmt<[], { first: number; term: number }>
     bounds: Stmt<[], { first: number | null; last: number | null }>
   }
   readonly raftState: {
@@ -136,7 +137,7 @@ export function prepareStatements(sql: Database.Database): Statements {
       deleteFrom: sql.prepare('DELETE FROM raft_log WHERE idx >= ?'),
       deleteThrough: sql.prepare('DELETE FROM raft_log WHERE idx <= ?'),
       range: sql.prepare('SELECT idx, term, type, data FROM raft_log WHERE idx >= ? AND idx < ? ORDER BY idx'),
-      termAt: sql.prepare('SELECT term FROM raft_log WHERE idx = ?'),
+      termRuns: sql.prepare('SELECT MIN(idx) AS first, term FROM raft_log GROUP BY term ORDER BY first'),
       // Two subqueries: SQLite answers a lone MIN or MAX from the b-tree's edge, both at once by a scan.
       bounds: sql.prepare('SELECT (SELECT MIN(idx) FROM raft_log) AS first, (SELECT MAX(idx) FROM raft_log) AS last'),
     },
