@@ -110,7 +110,7 @@ function buildMember(config: MemberConfig, opened: OpenedMember, logger: pino.Lo
   const { db, log, meta, memberId, clusterId } = opened
   const storage: MemberStorage = {
     log,
-    transaction: (fn) => db.transaction(fn),
+    transaction: (fn, durable) => db.transaction(fn, durable),
     appliedIndex: () => meta.appliedIndex(),
     setAppliedIndex: (index) => meta.setAppliedIndex(index),
     members: () => meta.listMembers(),

@@ -1,10 +1,11 @@
 /**
  * `/metrics` in Prometheus text format (prom-client), with the etcd families a v2 operator
- * dashboard reads (spec v2-api.md §12.6): store watchers, leadership and key-space requests.
+ * dashboard reads (spec v2-api.md §12.6): store watchers, leadership, key-space requests and
+ * proposals; and arbor's own member-loop counters (turns, and the turns that waited for the disk).
  */
 import type { FastifyReply } from 'fastify'
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
-import type { MemberApi } from '../server/index.js'
+import type { LoopStats, MemberApi } from '../server/index.js'
 
 /** One registry per app, so several members in one process (tests) do not collide. */
 export class Metrics {
@@ -43,6 +44,26 @@ export class Metrics {
         this.set(member.selfStats().state === 'StateLeader' ? 1 : 0)
       },
     })
+    const loopGauge = (name: string, help: string, pick: (stats: LoopStats) => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(pick(member.loopStats()))
+        },
+      })
+    }
+    loopGauge('etcd_server_proposals_committed_total', 'The Raft commit index.', (s) => s.commitIndex)
+    loopGauge('etcd_server_proposals_applied_total', 'The last log index applied to the store.', (s) => s.appliedIndex)
+    loopGauge('etcd_server_proposals_pending', 'Writes proposed on this member, waiting to be applied.', (s) => s.pendingWrites)
+    loopCounter(this.registry, 'arbor_loop_turns_total', 'Member-loop turns (one transaction each).', () => member.loopStats().turns)
+    loopCounter(
+      this.registry,
+      'arbor_loop_durable_turns_total',
+      'Member-loop turns whose commit waited for the disk (entries, snapshot, term or vote).',
+      () => member.loopStats().durableTurns,
+    )
     new Gauge({
       name: 'etcd_debugging_store_index',
       help: 'The store\'s current etcd index.',
@@ -61,4 +82,19 @@ export class Metrics {
     const text = await this.registry.metrics()
     return reply.code(200).header('content-type', this.registry.contentType).send(text)
   }
+}
+
+/** A counter read from the member when scraped: it goes up by what the member counted since. */
+function loopCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  let reported = 0
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const now = read()
+      this.inc(Math.max(0, now - reported))
+      reported = now
+    },
+  })
 }

@@ -28,6 +28,20 @@ export interface LeaderStats {
   >
 }
 
+/**
+ * Counters of the member loop since start, for `/metrics`: how many turns ran, how many of
+ * them waited for the disk (a turn that persists entries, a snapshot, a term or a vote), and
+ * how far the log and the store got (Raft indexes).
+ */
+export interface LoopStats {
+  turns: number
+  durableTurns: number
+  commitIndex: number
+  appliedIndex: number
+  /** Writes waiting to be applied on this member. */
+  pendingWrites: number
+}
+
 /** The member as the HTTP layer sees it. Errors are V2Errors (etcd codes). */
 export interface MemberApi {
   /** etcd member ID (hex). */
@@ -55,6 +69,7 @@ export interface MemberApi {
   ): WatchStart
   storeStats(): StoreStats
   selfStats(): SelfStats
+  loopStats(): LoopStats
   /** undefined when this member is not the leader (etcd answers 403). */
   leaderStats(): LeaderStats | undefined
   members(): MemberInfo[]

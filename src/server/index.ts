@@ -5,7 +5,7 @@
  * Imports: lib, v2error, store, raft.
  */
 export { Member, type MemberParts, type MemberSettings } from './member.js'
-export type { MemberApi, SelfStats, LeaderStats } from './api.js'
+export type { MemberApi, SelfStats, LeaderStats, LoopStats } from './api.js'
 export type { MemberInfo, MemberStorage, PeerSender, PeerDeliveryStats } from './ports.js'
 export { memberIdOf, clusterIdOf } from './identity.js'
 export { MembershipError } from './membership-error.js'

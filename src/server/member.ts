@@ -20,10 +20,11 @@ import {
 } from '../raft/index.js'
 import type { Event, GetOptions, HistoryRecord, Store, StoreRequest, WatchStart } from '../store/index.js'
 import { ErrorCode, V2Error } from '../v2error/index.js'
-import type { LeaderStats, MemberApi, SelfStats } from './api.js'
+import type { LeaderStats, LoopStats, MemberApi, SelfStats } from './api.js'
 import type { MemberInfo, MemberStorage, PeerSender } from './ports.js'
 import { decodeProposal, encodeAttributes, encodeExpire, encodeWrite } from './proposal.js'
 import { RecentProposals } from './recent-proposals.js'
+import { mustPersistDurably, type PersistedVote } from './durability.js'
 import { Waiters } from './waiters.js'
 import { MembershipError } from './membership-error.js'
 import { memberIdOf } from './identity.js'
@@ -98,6 +99,10 @@ export class Member implements MemberApi {
   private attributesProposedAtMs: number | undefined = 0
   /** Request ids of the latest writes in the log: a forwarded write arriving twice is dropped. */
   private readonly recentProposals: RecentProposals
+  /** The term and vote on disk: a turn that changes either must reach the disk. */
+  private persistedVote: PersistedVote
+  private turns = 0
+  private durableTurns = 0
 
   constructor(private readonly parts: MemberParts) {
     const { settings, clock, storage } = parts
@@ -112,6 +117,8 @@ export class Member implements MemberApi {
     // Request ids never repeat, across restarts too: member id, start time, counter.
     this.requestIdPrefix = `${settings.memberId}.${this.startTimeMs.toString(36)}.`
     this.recentProposals = new RecentProposals(recentProposalsCapacity(settings.pendingProposalsMax))
+    const { hardState } = storage.log.initialState()
+    this.persistedVote = { term: hardState.term, vote: hardState.vote }
     this.noteLogTail()
   }
 
@@ -213,6 +220,16 @@ export class Member implements MemberApi {
       },
       recvAppendRequestCnt: this.appendsReceived,
       sendAppendRequestCnt: this.appendsSent,
+    }
+  }
+
+  loopStats(): LoopStats {
+    return {
+      turns: this.turns,
+      durableTurns: this.durableTurns,
+      commitIndex: this.parts.raft.commitIndex(),
+      appliedIndex: this.appliedIndex,
+      pendingWrites: this.writes.size,
     }
   }
 
@@ -446,10 +463,18 @@ export class Member implements MemberApi {
     while (this.parts.raft.hasReady()) this.runTurn(this.parts.raft.ready())
   }
 
-  /** One turn of the loop. No await inside: nothing may interleave. */
+  /**
+   * One turn of the loop. No await inside: nothing may interleave. The transaction waits for
+   * the disk only when the turn persists what Raft needs durable before its messages leave
+   * (entries, a snapshot, a new term or vote: Figure 2); a turn that only moves the commit
+   * index and applies entries commits without an fsync, since the durable log rebuilds it.
+   */
   private runTurn(ready: Ready): void {
     const { raft, storage, peers, store } = this.parts
     const outcomes: Outcome[] = []
+    const durable = mustPersistDurably(ready, this.persistedVote)
+    this.turns += 1
+    if (durable) this.durableTurns += 1
     storage.transaction(() => {
       if (ready.snapshot !== undefined) this.installSnapshot(ready.snapshot)
       if (ready.entries.length > 0) storage.log.append(ready.entries)
@@ -460,7 +485,8 @@ export class Member implements MemberApi {
       // One write of the applied index per turn: it commits with the entries it covers.
       if (this.appliedIndex > appliedBefore) storage.setAppliedIndex(this.appliedIndex)
       this.maybeCompact()
-    })
+    }, durable)
+    if (ready.hardState !== undefined) this.persistedVote = { term: ready.hardState.term, vote: ready.hardState.vote }
     peers.send(ready.messages.some((m) => m.type === 'snap') ? ready.messages.map((m) => this.withState(m)) : ready.messages)
     for (const message of ready.messages) if (message.type === 'app') this.appendsSent += 1
     store.flushNotifications()

@@ -18,8 +18,13 @@ export interface MemberInfo {
 /** The member's durable state: the Raft log, the applied index, the membership. */
 export interface MemberStorage {
   readonly log: LogStore
-  /** Runs `fn` in one SQLite transaction (one fsync at its end); nested calls join it. */
-  transaction<T>(fn: () => T): T
+  /**
+   * Runs `fn` in one SQLite transaction; nested calls join it. `durable` (default): its
+   * commit waits for the disk (one fsync). Otherwise it is atomic and survives a process
+   * crash, but a power cut may lose it (with every later commit): only for what the durable
+   * log rebuilds, such as applying committed entries.
+   */
+  transaction<T>(fn: () => T, durable?: boolean): T
   /** Index of the last log entry applied to the store (0 on a new member). */
   appliedIndex(): RaftIndex
   setAppliedIndex(index: RaftIndex): void

@@ -1,7 +1,7 @@
 /**
  * Opening a member's database: the file, its pragmas, its schema, its prepared statements,
  * and the one transaction in which the member loop persists a Ready batch and applies the
- * committed entries (STYLE.md §4: one turn, one transaction, one fsync).
+ * committed entries (STYLE.md §4: one turn, one transaction, at most one fsync).
  */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
@@ -43,7 +43,7 @@ export function openDatabase(path: string, options: OpenOptions = { synchronous:
   try {
     configure(sql, options)
     createSchema(sql, path)
-    return new ArborDatabase(sql, prepareStatements(sql))
+    return new ArborDatabase(sql, prepareStatements(sql), options.synchronous)
   } catch (error) {
     sql.close()
     throw error
@@ -84,10 +84,16 @@ export class ArborDatabase {
   private readonly sql: Database.Database
   private readonly runImmediate: (fn: () => unknown) => unknown
   private readonly reloaders: Array<() => void> = []
+  /** The `synchronous` the file was opened with: the most any commit waits for. */
+  private readonly synchronous: Synchronous
+  /** The `synchronous` set on the connection now. */
+  private currentSynchronous: Synchronous
 
-  constructor(sql: Database.Database, statements: Statements) {
+  constructor(sql: Database.Database, statements: Statements, synchronous: Synchronous) {
     this.sql = sql
     this.statements = statements
+    this.synchronous = synchronous
+    this.currentSynchronous = synchronous
     const txn = sql.transaction((fn: () => unknown) => fn())
     this.runImmediate = (fn) => txn.immediate(fn)
   }
@@ -97,15 +103,36 @@ export class ArborDatabase {
    * A call made inside another joins it: nothing commits until the outermost call returns.
    * When `fn` throws, everything since the outermost BEGIN is rolled back, the in-memory
    * caches of every view are reloaded from the file, and the error is rethrown.
+   *
+   * `durable: false` commits without waiting for the disk (synchronous=NORMAL, never more than
+   * the file was opened with): the transaction is atomic and survives a process crash, and a
+   * power cut loses it only together with every later one (the write-ahead log is one file,
+   * and the next durable commit syncs all of it). For what can be rebuilt from durable data.
    */
-  transaction<T>(fn: () => T): T {
+  transaction<T>(fn: () => T, durable = true): T {
     if (this.sql.inTransaction) return fn()
+    this.useSynchronous(durable ? this.synchronous : weaker(this.synchronous, 'NORMAL'))
     try {
       return this.runImmediate(fn) as T
     } catch (error) {
       this.reloadCaches()
       throw error
     }
+  }
+
+  private useSynchronous(level: Synchronous): void {
+    if (level === this.currentSynchronous) return
+    this.sql.pragma(`synchronous = ${level}`)
+    this.currentSynchronous = level
+  }
+
+  /** The connection's `PRAGMA synchronous` now, read from SQLite (what a commit now would do). */
+  synchronousInEffect(): Synchronous {
+    const level = this.sql.pragma('synchronous', { simple: true })
+    const names: Synchronous[] = ['OFF', 'NORMAL', 'FULL']
+    const name = typeof level === 'number' ? names[level] : undefined
+    assert(name !== undefined, `unexpected synchronous level ${String(level)}`)
+    return name
   }
 
   /** Whether a transaction is open (writes are not durable yet). */
@@ -131,4 +158,11 @@ export class ArborDatabase {
     assert(!this.sql.inTransaction, 'close() inside a transaction')
     this.sql.close()
   }
+}
+
+const synchronousStrength: Record<Synchronous, number> = { OFF: 0, NORMAL: 1, FULL: 2 }
+
+/** The weaker of two `synchronous` levels. */
+function weaker(a: Synchronous, b: Synchronous): Synchronous {
+  return synchronousStrength[a] <= synchronousStrength[b] ? a : b
 }

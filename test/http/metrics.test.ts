@@ -1,6 +1,7 @@
 /**
  * Goal: /metrics serves the Prometheus text format with the etcd families a v2 dashboard
- * reads (spec v2-api.md §12.6), and its values follow what the member does.
+ * reads (spec v2-api.md §12.6) and arbor's loop counters, and its values follow what the
+ * member does.
  * Method: app.inject() against a one-member in-memory arbor; samples read from the text.
  */
 import { after, before, describe, test } from 'node:test'
@@ -43,6 +44,20 @@ describe('/metrics', () => {
     assert.equal(await sample(t.app, 'etcd_http_received_total{method="PUT"}'), 2)
     assert.equal(await sample(t.app, 'etcd_http_received_total{method="GET"}'), 1)
     assert.equal(await sample(t.app, 'etcd_debugging_store_index'), 2)
+  })
+
+  test('proposals and loop turns follow the member loop', async () => {
+    const turnsBefore = await sample(t.app, 'arbor_loop_turns_total')
+    const durableBefore = await sample(t.app, 'arbor_loop_durable_turns_total')
+    await send(t.app, 'PUT', '/v2/keys/p', 'value=1')
+    const stats = t.member.loopStats()
+    assert.equal(await sample(t.app, 'etcd_server_proposals_committed_total'), t.raft.commitIndex())
+    assert.equal(await sample(t.app, 'etcd_server_proposals_applied_total'), stats.appliedIndex)
+    assert.equal(await sample(t.app, 'etcd_server_proposals_pending'), 0)
+    assert.equal(await sample(t.app, 'arbor_loop_turns_total'), stats.turns)
+    assert.equal(await sample(t.app, 'arbor_loop_durable_turns_total'), stats.durableTurns)
+    assert.ok(stats.turns > (turnsBefore ?? Infinity), 'the write took a turn')
+    assert.ok(stats.durableTurns > (durableBefore ?? Infinity), 'its entry was persisted durably')
   })
 
   test('the watchers gauge counts registered watchers', async () => {

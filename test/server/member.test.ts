@@ -13,6 +13,7 @@ import { FakeClock } from '../../src/lib/index.js'
 import { CompactedError } from '../../src/raft/index.js'
 import type { HistoryRecord, StoreRequest } from '../../src/store/index.js'
 import { V2Error } from '../../src/v2error/index.js'
+import { encodeWrite } from '../../src/server/proposal.js'
 import { peerId, peerMessage, startTestMember, testMemberInfo } from '../support/test-member.js'
 
 const set = (key: string, value: string, ttlSeconds: number | null = null): StoreRequest => ({
@@ -311,6 +312,38 @@ describe('stop()', () => {
     await m.member.write(set('/a', '1'))
     await m.close()
     assert.equal(m.member.get('/a', plain).action, 'get')
+  })
+})
+
+describe('a turn waits for the disk only when Raft needs it durable (Figure 2)', () => {
+  test('a follower syncs the turn that appends entries, not the one that only applies them', async (t) => {
+    const m = await startTestMember({ mode: 'follower', member: { heartbeatIntervalMs: 3_600_000 } })
+    t.after(() => m.close())
+    const turn = () => new Promise((resolve) => setImmediate(resolve))
+    await turn()
+    const last = m.log.lastIndex()
+    const entry = { index: last + 1, term: 1, type: 'normal' as const, data: encodeWrite('b0.x.1', 1_000, set('/f', '1')) }
+    const before = m.storage.transactions.length
+    m.member.receive([peerMessage('app', testMemberInfo.id, 1, { logTerm: m.log.term(last), index: last, entries: [entry], commit: last })])
+    await turn()
+    m.member.receive([peerMessage('heartbeat', testMemberInfo.id, 1, { commit: last + 1 })])
+    await turn()
+    assert.deepEqual(m.storage.transactions.slice(before), [true, false], 'append: durable; apply only: not')
+    assert.equal(JSON.parse(m.member.get('/f', plain).json).node.value, '1')
+    const stats = m.member.loopStats()
+    assert.equal(stats.appliedIndex, last + 1)
+    assert.equal(stats.turns - stats.durableTurns, m.storage.transactions.filter((durable) => !durable).length)
+  })
+
+  test('a turn that records a new term or vote is durable even without entries', async (t) => {
+    const m = await startTestMember({ mode: 'follower', member: { heartbeatIntervalMs: 3_600_000 } })
+    t.after(() => m.close())
+    await new Promise((resolve) => setImmediate(resolve))
+    const before = m.storage.transactions.length
+    m.member.receive([peerMessage('heartbeat', testMemberInfo.id, 2)]) // a new term: hard state changes
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(m.storage.transactions.slice(before), [true])
+    assert.equal(m.member.raftTerm(), 2)
   })
 })
 

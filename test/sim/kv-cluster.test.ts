@@ -1,7 +1,7 @@
 /**
  * The KV cluster simulation (kv-cluster.ts) over 2,000 seeds: 3- and 5-member clusters of
- * Raft + v2 store under drops, delays, duplicates, reordering, partitions, crashes and
- * restarts from durable state, compaction and snapshots, with a random client workload.
+ * Raft + v2 store under drops, delays, duplicates, reordering, partitions, crashes, power cuts
+ * and restarts from durable state, compaction and snapshots, with a random client workload.
  * Each seed checks Raft's safety properties and one applied sequence of store events after
  * every step, convergence once the faults end, and the linearizability of the clients'
  * writes, compare-and-swaps, creates, deletes and quorum reads.
@@ -29,6 +29,7 @@ function assertExercised(summaries: readonly KvSimulationSummary[]): void {
   assert.ok(total((s) => s.operations.answeredReads) > summaries.length * 5, 'quorum reads are answered')
   assert.ok(total((s) => s.operations.pending) > 0, 'some operations never return')
   assert.ok(total((s) => s.crashes) > summaries.length, 'members crash and restart')
+  assert.ok(total((s) => s.powerCutsLosingApplied) > 0, 'power cuts lose applied entries, applied again after the restart')
   assert.ok(total((s) => s.snapshotsInstalled) > 0, 'snapshots are installed')
   assert.ok(summaries.some((s) => s.leaderTerms > 3), 'leadership changes')
 }

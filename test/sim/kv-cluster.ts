@@ -54,6 +54,8 @@ export interface KvSimulationSummary {
   /** Distinct terms that had a leader. */
   readonly leaderTerms: number
   readonly crashes: number
+  /** Power cuts that took applied entries with them (applied again after the restart). */
+  readonly powerCutsLosingApplied: number
   readonly snapshotsInstalled: number
   readonly operations: Readonly<WorkloadCounts>
   /** Operations given to the linearizability checker. */
@@ -121,6 +123,7 @@ class KvSimulation implements MemberObserver {
   private now = 0
   private readonly trace: string[] = []
   private crashes = 0
+  private powerCutsLosingApplied = 0
   // Invariant state.
   private readonly leaders = new Map<number, MemberId>()
   private readonly committedEntries = new Map<number, CommittedEntry>()
@@ -220,10 +223,13 @@ class KvSimulation implements MemberObserver {
     if (!m.running) return
     const down = this.members.filter((x) => !x.running).length
     if (down + 1 > (this.members.length - 1) / 2) return
-    m.crash()
+    const powerCut = this.rng.next() < 0.5
+    const appliedBefore = m.durable.appliedIndex
+    m.crash(powerCut)
+    if (m.durable.appliedIndex < appliedBefore) this.powerCutsLosingApplied++
     this.workload.memberCrashed(m.id)
     this.crashes++
-    this.log(`${m.id} crash (durable applied=${m.durable.appliedIndex})`)
+    this.log(`${m.id} ${powerCut ? 'power cut' : 'crash'} (durable applied=${m.durable.appliedIndex})`)
   }
 
   /** Leaders crashing right after an election is where commit rules matter most (Figure 8). */
@@ -423,6 +429,7 @@ class KvSimulation implements MemberObserver {
       etcdIndex: this.referenceEvents.length,
       leaderTerms: this.leaders.size,
       crashes: this.crashes,
+      powerCutsLosingApplied: this.powerCutsLosingApplied,
       snapshotsInstalled: this.members.reduce((sum, m) => sum + m.snapshotsInstalled, 0),
       operations: { ...this.workload.counts },
       checkedOperations: this.workload.history.length,

@@ -14,7 +14,10 @@
  * forwards them through Raft and answers only once it applied the entry itself
  * (ARCHITECTURE.md decision 4). Quorum reads use ReadIndex and wait for the applied index to
  * reach the read point (decision 5). A crash loses everything but the disk: the log, the
- * hard state and the durable store copy.
+ * hard state and the durable store copy. A power cut loses more: the turns that did not wait
+ * for the disk (src/server/durability.ts: they only moved the commit index and applied
+ * entries) are gone too, so the member restarts from the store copy and commit index of the
+ * last turn that did (or of the last compaction, which the simulation treats as a sync).
  *
  * A forwarded write that the network delivers twice enters the log once: the member drops a
  * 'prop' whose request id it has seen (src/server/recent-proposals.ts, as member.ts receive).
@@ -38,6 +41,7 @@ import {
 } from '../../src/raft/index.js'
 import { decodeProposal, encodeWrite } from '../../src/server/proposal.js'
 import { RecentProposals } from '../../src/server/recent-proposals.js'
+import { mustPersistDurably, type PersistedVote } from '../../src/server/durability.js'
 import { MemoryStoreBackend, Store, defaultStoreLimits, type Event, type StoreLimits, type StoreRequest } from '../../src/store/index.js'
 import { V2Error } from '../../src/v2error/index.js'
 import { captureState, decodeState, emptyStoreState, encodeState, restoreState, type StoreState } from './store-state.js'
@@ -92,6 +96,10 @@ export class KvMember {
   private readonly reads = new Map<string, WaitingRead>()
   private pendingReads: ReadState[] = []
   private requestCounter = 0
+  /** What survives a power cut: the store copy and commit index of the last synced turn. */
+  private synced: { state: StoreState; commit: number } = { state: emptyStoreState, commit: 0 }
+  /** The term and vote on disk. */
+  private persistedVote: PersistedVote = { term: 0, vote: '' }
   /** Request ids of the latest writes in the log (rebuilt from the log at each start). */
   private recentProposals = new RecentProposals(1_024)
   /** The live store changed in this turn's "transaction". */
@@ -131,6 +139,8 @@ export class KvMember {
     this.appliedIndex = this.durable.appliedIndex
     const config: RaftConfig = { ...this.config, id: this.id, appliedIndex: this.appliedIndex }
     this.node = new RawNode(config, this.storage, new SeededRng(rngSeed), silent)
+    const { hardState } = this.storage.initialState()
+    this.persistedVote = { term: hardState.term, vote: hardState.vote }
     this.recentProposals = new RecentProposals(1_024)
     const first = this.storage.firstIndex()
     const last = this.storage.lastIndex()
@@ -145,8 +155,16 @@ export class KvMember {
     if (fresh !== undefined) node.step(fresh)
   }
 
-  /** Loses everything but the disk; waiting clients get no answer. */
-  crash(): void {
+  /**
+   * Loses everything but the disk; waiting clients get no answer. A `powerCut` also loses
+   * what the turns since the last sync wrote without waiting for the disk.
+   */
+  crash(powerCut = false): void {
+    if (powerCut) {
+      this.durable = this.synced.state
+      const { hardState } = this.storage.initialState()
+      this.storage.setHardState({ ...hardState, commit: this.synced.commit })
+    }
     this.node = undefined
     this.backend = undefined
     this.store = undefined
@@ -207,6 +225,7 @@ export class KvMember {
   /** One loop turn (member.ts runTurn): the "transaction", then its effects, then advance. */
   private runTurn(node: RawNode, ready: Ready): void {
     const answers: { requestId: string; answer: Answer }[] = []
+    const mustSync = mustPersistDurably(ready, this.persistedVote)
     if (ready.snapshot !== undefined) this.installSnapshot(ready.snapshot)
     if (ready.entries.length > 0) this.storage.append(ready.entries)
     this.recentProposals.noteEntries(ready.entries)
@@ -214,6 +233,8 @@ export class KvMember {
     const term = node.status().term
     for (const entry of ready.committedEntries) this.applyEntry(entry, term, answers)
     if (this.changed) this.commitState()
+    if (mustSync) this.sync()
+    if (ready.hardState !== undefined) this.persistedVote = { term: ready.hardState.term, vote: ready.hardState.vote }
     for (const message of ready.messages) this.observer.send(this, this.withState(message))
     for (const { requestId, answer } of answers) {
       const done = this.writes.get(requestId)
@@ -264,6 +285,11 @@ export class KvMember {
     this.rewritten = false
   }
 
+  /** Everything written so far reaches the disk (a turn's fsync syncs the earlier turns too). */
+  private sync(): void {
+    this.synced = { state: this.durable, commit: this.storage.initialState().hardState.commit }
+  }
+
   /** Replaces the log and the store by a leader's snapshot (Raft §7; decision 7). */
   private installSnapshot(snapshot: Snapshot): void {
     const state = decodeState(snapshot.data)
@@ -300,6 +326,8 @@ export class KvMember {
   compact(index: number): boolean {
     if (index > this.appliedIndex || index < this.storage.firstIndex()) return false
     this.storage.compact(index)
+    // A compaction must not outlive the applied state it relies on: here it is a sync point.
+    this.sync()
     return true
   }
 

@@ -169,3 +169,38 @@ test('reopening a file keeps its schema version and its data', () => {
   assert.deepEqual(raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get(), { value: schemaVersion })
   raw.close()
 })
+
+test('a durable transaction commits with the level the file was opened with; a relaxed one without an fsync', () => {
+  const seen: string[] = []
+  const full = temp.open(temp.newPath(), 'FULL')
+  full.transaction(() => seen.push(full.synchronousInEffect()))
+  full.transaction(() => seen.push(full.synchronousInEffect()), false)
+  full.transaction(() => seen.push(full.synchronousInEffect()), true)
+  const off = temp.open(temp.newPath(), 'OFF')
+  off.transaction(() => seen.push(off.synchronousInEffect()), false)
+  off.transaction(() => seen.push(off.synchronousInEffect()))
+  assert.deepEqual(seen, ['FULL', 'NORMAL', 'FULL', 'OFF', 'OFF'])
+})
+
+test('a relaxed transaction is still atomic and its writes survive a restart', () => {
+  const path = temp.newPath()
+  const db = temp.open(path, 'FULL')
+  const v = viewsOf(db)
+  turn(db, v, 1)
+  db.transaction(() => {
+    v.tree.putNode({ key: '/relaxed', dir: false, value: 'kept', createdIndex: 2, modifiedIndex: 2, expiresAtMs: null })
+    v.meta.setAppliedIndex(2)
+  }, false)
+  assert.throws(() =>
+    db.transaction(() => {
+      v.tree.putNode({ key: '/undone', dir: false, value: 'x', createdIndex: 3, modifiedIndex: 3, expiresAtMs: null })
+      v.meta.setAppliedIndex(3)
+      throw new Error('turn failed')
+    }, false),
+  )
+  temp.close(db)
+  const reopened = viewsOf(temp.open(path, 'FULL'))
+  assert.equal(reopened.tree.getNode('/relaxed')?.value, 'kept')
+  assert.equal(reopened.tree.getNode('/undone'), undefined)
+  assert.equal(reopened.meta.appliedIndex(), 2)
+})

@@ -101,6 +101,8 @@ export interface TestMember {
 
 /** `MemberStorage` in memory: the members list and the applied index. */
 export class TestMemberStorage implements MemberStorage {
+  /** Each transaction's `durable` flag, in order (whether its commit would wait for the disk). */
+  readonly transactions: boolean[] = []
   private applied = 0
   private readonly list: MemberInfo[]
   private readonly removed = new Set<string>()
@@ -112,7 +114,8 @@ export class TestMemberStorage implements MemberStorage {
     this.list = [...members]
   }
 
-  transaction<T>(fn: () => T): T {
+  transaction<T>(fn: () => T, durable = true): T {
+    this.transactions.push(durable)
     return fn()
   }
 
