@@ -102,6 +102,17 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** One member of the cluster: its addresses, its data directory and its current process. */
+/**
+ * Where a member runs: its listening address (default 127.0.0.1) and, for a member in
+ * another network namespace, how its process is started (`argv` is node and its arguments).
+ * A `spawnProcess` must start `argv` itself (not a shell around it), so that the child's PID
+ * is the member's.
+ */
+export interface MemberPlacement {
+  readonly host?: string
+  readonly spawnProcess?: (argv: readonly string[], env: NodeJS.ProcessEnv) => ChildProcess
+}
+
 export class ClusterMember {
   readonly clientUrl: string
   readonly peerUrl: string
@@ -118,9 +129,11 @@ export class ClusterMember {
     readonly clientPort: number,
     readonly peerPort: number,
     readonly dataDir: string,
+    private readonly placement: MemberPlacement = {},
   ) {
-    this.clientUrl = `http://127.0.0.1:${clientPort}`
-    this.peerUrl = `http://127.0.0.1:${peerPort}`
+    const host = placement.host ?? '127.0.0.1'
+    this.clientUrl = `http://${host}:${clientPort}`
+    this.peerUrl = `http://${host}:${peerPort}`
   }
 
   /** PID of the running process; undefined when none runs. */
@@ -146,16 +159,19 @@ export class ClusterMember {
 
   /**
    * Spawns the process with `args` (after node's own) and `env` added to this process's
-   * environment (ETCD_* variables of this one are left out). Does not wait for it to serve.
+   * environment (its ETCD* and ARBOR_* variables are left out: arbor reads both as settings).
+   * Does not wait for it to serve.
    */
   spawn(args: readonly string[], env: Readonly<Record<string, string>> = {}): void {
     if (this.running) throw new Error(`${this.name} is already running (pid ${this.child?.pid})`)
     mkdirSync(this.dataDir, { recursive: true })
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ETCD')))
-    const child = spawn(process.execPath, ['--import', tsxLoader, mainTs, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...inherited, ...env },
-    })
+    const setting = (name: string): boolean => name.startsWith('ETCD') || name.startsWith('ARBOR_')
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !setting(name)))
+    const argv = [process.execPath, '--import', tsxLoader, mainTs, ...args]
+    const fullEnv = { ...inherited, ...env }
+    const child =
+      this.placement.spawnProcess?.(argv, fullEnv) ??
+      spawn(process.execPath, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: fullEnv })
     this.child = child
     this.paused = false
     this.log += `--- ${this.name} started, pid ${child.pid} ---\n`
