@@ -35,6 +35,11 @@ export interface ClusterOptions {
   readonly extraArgs?: readonly string[]
   /** --log-level of every member (default 'info': role and leader changes are logged). */
   readonly logLevel?: string
+  /**
+   * Where member i (0-based) runs and listens, e.g. in a network namespace of its own
+   * (test/support/netns.ts). Default: 127.0.0.1 on free ports, started by this process.
+   */
+  readonly placement?: (index: number) => MemberPlacement & { readonly clientPort: number; readonly peerPort: number }
 }
 
 /** What `/v2/stats/self` says (the fields used here). */
@@ -223,7 +228,13 @@ export class ArborCluster {
   static async start(options: ClusterOptions): Promise<ArborCluster> {
     const root = tempDir('arbor-cluster-')
     const members: ClusterMember[] = []
-    for (let i = 1; i <= options.size; i++) members.push(await ArborCluster.newMember(root, `n${i}`))
+    for (let i = 1; i <= options.size; i++) {
+      const placed = options.placement?.(i - 1)
+      const name = `n${i}`
+      members.push(
+        placed === undefined ? await ArborCluster.newMember(root, name) : new ClusterMember(name, placed.clientPort, placed.peerPort, join(root, name), placed),
+      )
+    }
     const cluster = new ArborCluster(options, members, root)
     const initialCluster = cluster.initialCluster(members)
     try {

@@ -12,10 +12,11 @@
  * leftover with this PID's names belongs to a dead process that had the same PID, and is
  * removed first.
  *
- * `netnsMember` makes a `ClusterMember` (so `WriteLoad`, `readValues` and `v2Request` work with
- * it) whose process runs `ip netns exec <ns> node --import <tsx> src/cli/main.ts ...` and
- * listens on its host's address (client port 2379, peer port 2380). `ip netns exec` execs
- * into node, so the spawned PID is node's: signals by PID reach the member itself.
+ * `netnsPlacement` places a member of an `ArborCluster` in a host (so the cluster's helpers,
+ * `WriteLoad`, `readValues` and `v2Request` work with it): its process runs
+ * `ip netns exec <ns> node --import <tsx> src/cli/main.ts ...` and listens on its host's
+ * address (client port 2379, peer port 2380). `ip netns exec` execs into node, so the
+ * spawned PID is node's: signals by PID reach the member itself.
  *
  * `remove()` ends every process started in the lab (by PID: SIGTERM, SIGKILL after 5 s), then
  * deletes the namespaces (which takes their veth ends and the rules along) and the bridge. If
@@ -25,7 +26,7 @@
 import assert from 'node:assert/strict'
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { promisify } from 'node:util'
-import { ClusterMember, sleep } from './arbor-cluster.js'
+import { sleep, type MemberPlacement } from './arbor-cluster.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -339,17 +340,20 @@ function signalChild(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** Ports every `netnsMember` listens on, on its own address. */
+/** Ports every member placed in a namespace listens on, on its own address. */
 export const netnsMemberPorts = { client: 2379, peer: 2380 } as const
 
 /**
- * An arbor member in `host`'s namespace, listening on the host's address (client port 2379,
- * peer port 2380): its process is `ip netns exec <ns> node ...`, started through the lab,
- * which ends it in `remove()` if it still runs then.
+ * Where an arbor member in `host`'s namespace runs (an `ArborCluster` placement): it listens
+ * on the host's address (client port 2379, peer port 2380) and its process is
+ * `ip netns exec <ns> node ...`, started through the lab, which ends it in `remove()` if it
+ * still runs then.
  */
-export function netnsMember(lab: NetnsLab, host: NetnsHost, name: string, dataDir: string): ClusterMember {
-  return new ClusterMember(name, netnsMemberPorts.client, netnsMemberPorts.peer, dataDir, {
+export function netnsPlacement(lab: NetnsLab, host: NetnsHost): MemberPlacement & { clientPort: number; peerPort: number } {
+  return {
     host: host.address,
+    clientPort: netnsMemberPorts.client,
+    peerPort: netnsMemberPorts.peer,
     spawnProcess: (argv, env) => lab.spawn(host, argv, env),
-  })
+  }
 }
