@@ -191,15 +191,16 @@ export class Peer {
   /** Takes the queue (up to `batchBytesMax`) and posts it as one batch. */
   private postBatch(): void {
     if (this.stopped || this.batchInFlight) return
-    const messages = this.takeBatch()
-    if (messages.length === 0) return
+    const taken = this.takeBatch()
+    if (taken.length === 0) return
+    const messages = newestHeartbeatsOnly(taken)
     const { clusterId, memberId, monotonicNowMs } = this.context
     const body = Buffer.from(encodeBatch({ version: wireVersion, clusterId, from: memberId, to: this.memberId, messages }), 'utf8')
     this.batchInFlight = true
     const startMs = monotonicNowMs()
     this.post(peerPaths.raft, { 'content-type': 'application/json' }, body).then(
-      () => this.batchDelivered(messages.length, body.byteLength, monotonicNowMs() - startMs),
-      (error: unknown) => this.batchFailed(messages.length, error),
+      () => this.batchDelivered(taken.length, body.byteLength, monotonicNowMs() - startMs),
+      (error: unknown) => this.batchFailed(taken.length, error),
     )
   }
 
@@ -357,6 +358,21 @@ export class Peer {
     this.active = true
     this.context.logger.info({ memberId: this.memberId }, 'peer became active')
   }
+}
+
+/**
+ * `batch` with only the newest heartbeat and the newest heartbeat answer it holds, each at
+ * its own place. While a peer is slow or unreachable, heartbeats pile up in its queue; sent
+ * together, each one stale, they would make the peer answer each, and the leader resend its
+ * probe (up to a whole message of entries) for every answer (Raft thesis §6.4, etcd's
+ * MsgHeartbeatResp handling), blocking both for as long as that takes. The newest carries
+ * the newest commit index and read context, and acknowledging a read context acknowledges
+ * every earlier one, so nothing the older ones said is lost.
+ */
+export function newestHeartbeatsOnly(batch: readonly Message[]): Message[] {
+  const lastHeartbeat = batch.findLastIndex((m) => m.type === 'heartbeat')
+  const lastAnswer = batch.findLastIndex((m) => m.type === 'heartbeatResp')
+  return batch.filter((m, i) => (m.type !== 'heartbeat' || i === lastHeartbeat) && (m.type !== 'heartbeatResp' || i === lastAnswer))
 }
 
 /** `peerUrls` checked: at least one, each an absolute http(s) URL. */

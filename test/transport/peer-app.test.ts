@@ -10,7 +10,7 @@ import { SeededRng } from '../../src/lib/index.js'
 import type { Message } from '../../src/raft/index.js'
 import { buildPeerApp, encodeBatch, peerAppDefaults, peerHeaders, wireVersion, type PeerAppOptions } from '../../src/transport/index.js'
 import { encodeSnapshotHeader } from '../../src/transport/wire.js'
-import { clusterId, heartbeats, message, RecordingLogger, snapMessage } from './peer-fixture.js'
+import { clusterId, emptyAppends, message, RecordingLogger, snapMessage } from './peer-fixture.js'
 
 function appFor(overrides: Partial<PeerAppOptions> = {}) {
   const delivered: Message[][] = []
@@ -42,7 +42,7 @@ function batchBody(messages: Message[], fields: Record<string, unknown> = {}): s
 test('a batch is handed over whole and in order, then answered 204 with the cluster ID', async (t) => {
   const { app, delivered } = appFor()
   t.after(() => app.close())
-  const messages = heartbeats('a', 'b', 1, 5)
+  const messages = emptyAppends('a', 'b', 1, 5)
   const reply = await app.inject({ method: 'POST', url: '/raft', headers, payload: batchBody(messages) })
   assert.equal(reply.statusCode, 204)
   assert.equal(reply.headers[peerHeaders.clusterId], clusterId)
@@ -53,42 +53,42 @@ const refusals: { name: string; headers: Record<string, string | undefined>; bod
   {
     name: 'a request from another cluster',
     headers: { ...headers, [peerHeaders.clusterId]: 'aaaaaaaaaaaaaaaa' },
-    body: batchBody(heartbeats('a', 'b', 1, 1)),
+    body: batchBody(emptyAppends('a', 'b', 1, 1)),
     status: 412,
     text: /^cluster ID mismatch: this member belongs to cluster cdf818194e3a8c32, the request comes from cluster aaaaaaaaaaaaaaaa\n$/,
   },
   {
     name: 'a request without a cluster ID',
     headers: { ...headers, [peerHeaders.clusterId]: undefined },
-    body: batchBody(heartbeats('a', 'b', 1, 1)),
+    body: batchBody(emptyAppends('a', 'b', 1, 1)),
     status: 412,
     text: /^cluster ID mismatch: .* comes from no X-Etcd-Cluster-ID\n$/,
   },
   {
     name: 'a batch whose body names another cluster',
     headers,
-    body: batchBody(heartbeats('a', 'b', 1, 1), { clusterId: 'aaaaaaaaaaaaaaaa' }),
+    body: batchBody(emptyAppends('a', 'b', 1, 1), { clusterId: 'aaaaaaaaaaaaaaaa' }),
     status: 412,
     text: /^cluster ID mismatch/,
   },
   {
     name: 'a request for another member',
     headers: { ...headers, [peerHeaders.to]: 'c' },
-    body: batchBody(heartbeats('a', 'b', 1, 1)),
+    body: batchBody(emptyAppends('a', 'b', 1, 1)),
     status: 412,
     text: /^to field mismatch: this member is b, the request is for c\n$/,
   },
   {
     name: 'a batch of another wire version',
     headers,
-    body: batchBody(heartbeats('a', 'b', 1, 1), { version: wireVersion + 1 }),
+    body: batchBody(emptyAppends('a', 'b', 1, 1), { version: wireVersion + 1 }),
     status: 412,
     text: /^incompatible wire version/,
   },
   {
     name: 'a message inside the batch for another member',
     headers,
-    body: batchBody([...heartbeats('a', 'b', 1, 1), message('heartbeat', 'a', 'c')]),
+    body: batchBody([...emptyAppends('a', 'b', 1, 1), message('heartbeat', 'a', 'c')]),
     status: 400,
     text: /^a heartbeat message in the batch is for c\n$/,
   },
@@ -123,7 +123,7 @@ test('a batch the member fails to take is answered 500 and logged with its stack
     },
   })
   t.after(() => app.close())
-  const reply = await app.inject({ method: 'POST', url: '/raft', headers, payload: batchBody(heartbeats('a', 'b', 1, 1)) })
+  const reply = await app.inject({ method: 'POST', url: '/raft', headers, payload: batchBody(emptyAppends('a', 'b', 1, 1)) })
   assert.equal(reply.statusCode, 500)
   assert.deepEqual(logger.messages('error'), ['peer request failed'])
 })
@@ -131,7 +131,7 @@ test('a batch the member fails to take is answered 500 and logged with its stack
 test('a batch above raftBodyBytesMax is refused with 413 before it is handed over', async (t) => {
   const { app, delivered } = appFor({ settings: { ...peerAppDefaults, raftBodyBytesMax: 200 } })
   t.after(() => app.close())
-  const reply = await app.inject({ method: 'POST', url: '/raft', headers, payload: batchBody(heartbeats('a', 'b', 1, 10)) })
+  const reply = await app.inject({ method: 'POST', url: '/raft', headers, payload: batchBody(emptyAppends('a', 'b', 1, 10)) })
   assert.equal(reply.statusCode, 413)
   assert.deepEqual(delivered, [])
 })

@@ -37,9 +37,12 @@ export function message(type: MessageType, from: string, to: string, fields: Par
   }
 }
 
-/** `count` heartbeats from `from` to `to`, numbered by `commit` from `first`. */
-export function heartbeats(from: string, to: string, first: number, count: number): Message[] {
-  return Array.from({ length: count }, (_, i) => message('heartbeat', from, to, { commit: first + i }))
+/**
+ * `count` appends without entries from `from` to `to`, numbered by `commit` from `first`
+ * (messages the transport sends one for one; it keeps only the newest of queued heartbeats).
+ */
+export function emptyAppends(from: string, to: string, first: number, count: number): Message[] {
+  return Array.from({ length: count }, (_, i) => message('app', from, to, { commit: first + i }))
 }
 
 /** A 'snap' message carrying `data`. */

@@ -10,7 +10,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Message } from '../../src/raft/index.js'
 import type { PeerSender } from '../../src/server/index.js'
-import { closedPort, heartbeats, message, nextTurn, startReceiver, startTransport, type Receiver } from './peer-fixture.js'
+import { closedPort, emptyAppends, message, nextTurn, startReceiver, startTransport, type Receiver } from './peer-fixture.js'
 
 type Member = { memberId: string; receiver: Receiver; sender: ReturnType<typeof startTransport> }
 
@@ -38,7 +38,7 @@ test('three members exchange messages, each peer receiving in the order sent', a
   const expected = new Map<string, string[]>()
   for (let turn = 0; turn < 10; turn++) {
     for (const [from, to] of [[a, b], [a, c], [b, a], [c, a], [b, c]] as const) {
-      const messages: Message[] = [message('app', from.memberId, to.memberId, { commit: turn * 2 }), message('heartbeat', from.memberId, to.memberId, { commit: turn * 2 + 1 })]
+      const messages: Message[] = [message('app', from.memberId, to.memberId, { commit: turn * 2 }), message('appResp', from.memberId, to.memberId, { commit: turn * 2 + 1 })]
       from.sender.transport.send(messages)
       const key = `${from.memberId}->${to.memberId}`
       expected.set(key, [...(expected.get(key) ?? []), ...messages.map((m) => `${m.type}:${m.commit}`)])
@@ -63,7 +63,7 @@ test('three members exchange messages, each peer receiving in the order sent', a
 test('everything sent to a peer in one event-loop turn leaves in one POST', async (t) => {
   const [a, b] = await cluster(['a', 'b'], t)
   assert.ok(a && b)
-  for (const m of heartbeats('a', 'b', 1, 100)) a.sender.transport.send([m])
+  for (const m of emptyAppends('a', 'b', 1, 100)) a.sender.transport.send([m])
   await a.sender.transport.flushed()
   const stats = a.sender.transport.stats()['b']
   assert.equal(stats?.batches, 1)
@@ -77,7 +77,7 @@ test('a peer that is down: the queue keeps peerQueueMessagesMax, drops and count
   const a = startTransport('a', { settings: { peerQueueMessagesMax: 8 } })
   t.after(() => a.transport.stop())
   a.transport.addPeer('b', [`http://127.0.0.1:${await closedPort()}`])
-  a.transport.send(heartbeats('a', 'b', 1, 20))
+  a.transport.send(emptyAppends('a', 'b', 1, 20))
   assert.equal(a.unreachable.all.length, 0, 'send never calls back from inside itself')
   assert.deepEqual(a.transport.stats()['b']?.queued, 8)
   assert.deepEqual(a.transport.stats()['b']?.dropped, 12)
@@ -102,15 +102,15 @@ test('after failures the delay doubles; when the peer comes back, queued message
   })
   a.transport.addPeer('b', [`http://127.0.0.1:${port}`])
 
-  a.transport.send(heartbeats('a', 'b', 1, 1))
+  a.transport.send(emptyAppends('a', 'b', 1, 1))
   await a.transport.flushed()
   assert.equal(a.transport.stats()['b']?.backoffMs, 5)
-  a.transport.send(heartbeats('a', 'b', 2, 1))
+  a.transport.send(emptyAppends('a', 'b', 2, 1))
   await a.transport.flushed()
   assert.equal(a.transport.stats()['b']?.backoffMs, 10)
 
   b = await startReceiver('b', { port })
-  a.transport.send(heartbeats('a', 'b', 3, 2))
+  a.transport.send(emptyAppends('a', 'b', 3, 2))
   const [batch] = await b.batches.atLeast(1)
   assert.deepEqual(batch?.map((m) => m.commit), [3, 4])
   await a.transport.flushed()
@@ -128,9 +128,9 @@ test('a peer with several URLs is tried at the next one after a failure', async 
     await b.app.close()
   })
   a.transport.addPeer('b', [`http://127.0.0.1:${await closedPort()}`, b.url])
-  a.transport.send(heartbeats('a', 'b', 1, 1))
+  a.transport.send(emptyAppends('a', 'b', 1, 1))
   await a.transport.flushed()
-  a.transport.send(heartbeats('a', 'b', 2, 1))
+  a.transport.send(emptyAppends('a', 'b', 2, 1))
   await a.transport.flushed()
   assert.deepEqual(b.messages().map((m) => m.commit), [2])
 })
@@ -143,10 +143,10 @@ test('updatePeer moves a peer to its new URL', async (t) => {
     await b.app.close()
   })
   a.transport.addPeer('b', [`http://127.0.0.1:${await closedPort()}`])
-  a.transport.send(heartbeats('a', 'b', 1, 1))
+  a.transport.send(emptyAppends('a', 'b', 1, 1))
   await a.transport.flushed()
   a.transport.updatePeer('b', [b.url])
-  a.transport.send(heartbeats('a', 'b', 2, 1))
+  a.transport.send(emptyAppends('a', 'b', 2, 1))
   await a.transport.flushed()
   assert.deepEqual(b.messages().map((m) => m.commit), [2])
   assert.deepEqual(a.transport.peerList(), [{ memberId: 'b', peerUrls: [b.url] }])
@@ -155,10 +155,10 @@ test('updatePeer moves a peer to its new URL', async (t) => {
 test('a removed peer gets nothing more; messages to it are dropped and logged once', async (t) => {
   const [a, b] = await cluster(['a', 'b'], t)
   assert.ok(a && b)
-  a.sender.transport.send(heartbeats('a', 'b', 1, 1))
+  a.sender.transport.send(emptyAppends('a', 'b', 1, 1))
   await a.sender.transport.flushed()
   await a.sender.transport.removePeer('b')
-  a.sender.transport.send(heartbeats('a', 'b', 2, 3))
+  a.sender.transport.send(emptyAppends('a', 'b', 2, 3))
   await a.sender.transport.flushed()
   assert.deepEqual(b.receiver.messages().map((m) => m.commit), [1])
   assert.equal(a.sender.transport.hasPeer('b'), false)
@@ -174,7 +174,7 @@ test('a member of another cluster refuses the batch with 412: nothing is deliver
     await b.app.close()
   })
   a.transport.addPeer('b', [b.url])
-  a.transport.send(heartbeats('a', 'b', 1, 3))
+  a.transport.send(emptyAppends('a', 'b', 1, 3))
   assert.deepEqual(await a.unreachable.atLeast(1), ['b'])
   assert.deepEqual(b.messages(), [])
   assert.equal(a.transport.stats()['b']?.fail, 3)
@@ -197,9 +197,9 @@ test('addPeer ignores this member itself; send refuses local message types and m
 test('after stop, send does nothing and no callback runs', async () => {
   const a = startTransport('a')
   a.transport.addPeer('b', [`http://127.0.0.1:${await closedPort()}`])
-  a.transport.send(heartbeats('a', 'b', 1, 3))
+  a.transport.send(emptyAppends('a', 'b', 1, 3))
   await a.transport.stop()
-  a.transport.send(heartbeats('a', 'b', 4, 3))
+  a.transport.send(emptyAppends('a', 'b', 4, 3))
   await nextTurn()
   assert.deepEqual(a.unreachable.all, [])
   assert.deepEqual(a.transport.stats(), {})

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { decodeBatch, type MessageBatch } from '../../src/transport/index.js'
-import { nextBackoffMs } from '../../src/transport/peer.js'
-import { heartbeats, nextTurn, Signal, startTransport } from './peer-fixture.js'
+import { newestHeartbeatsOnly, nextBackoffMs } from '../../src/transport/peer.js'
+import { emptyAppends, message, nextTurn, Signal, startTransport } from './peer-fixture.js'
 
 test('the retry delay doubles from 50 ms to at most 2 s, and starts over after a success', () => {
   const settings = { backoffInitialMs: 50, backoffMaxMs: 2_000 }
@@ -62,10 +62,10 @@ test('while a batch is in flight, later sends wait and then leave together in th
   })
   sender.transport.addPeer('b', [peer.url])
 
-  sender.transport.send(heartbeats('a', 'b', 1, 2))
+  sender.transport.send(emptyAppends('a', 'b', 1, 2))
   await peer.batches.atLeast(1)
   for (let turn = 0; turn < 3; turn++) {
-    sender.transport.send(heartbeats('a', 'b', 3 + turn, 1))
+    sender.transport.send(emptyAppends('a', 'b', 3 + turn, 1))
     await nextTurn()
   }
   assert.equal(peer.batches.all.length, 1, 'no second POST while the first is unanswered')
@@ -82,6 +82,41 @@ test('while a batch is in flight, later sends wait and then leave together in th
   assert.equal(stats?.queued, 0)
 })
 
+test('of the heartbeats and heartbeat answers in one batch, only the newest of each leaves, in its place', () => {
+  const hb = (commit: number, context = '') => message('heartbeat', 'a', 'b', { commit, context })
+  const answer = (context: string) => message('heartbeatResp', 'a', 'b', { context })
+  const batch = [hb(1), ...emptyAppends('a', 'b', 7, 1), hb(2, 'r1'), answer('x'), hb(3, 'r2'), answer('y'), ...emptyAppends('a', 'b', 8, 1)]
+  assert.deepEqual(
+    newestHeartbeatsOnly(batch).map((m) => `${m.type}:${m.commit}:${m.context}`),
+    ['app:7:', 'heartbeat:3:r2', 'heartbeatResp:0:y', 'app:8:'],
+  )
+  const plain = emptyAppends('a', 'b', 1, 3)
+  assert.deepEqual(newestHeartbeatsOnly(plain), plain)
+})
+
+test('heartbeats queued behind a slow peer leave as one, the newest; all count as delivered', async (t) => {
+  const peer = await holdingPeer()
+  const sender = startTransport('a')
+  t.after(async () => {
+    await sender.transport.stop()
+    await peer.close()
+  })
+  sender.transport.addPeer('b', [peer.url])
+  sender.transport.send(emptyAppends('a', 'b', 1, 1))
+  await peer.batches.atLeast(1)
+  for (let tick = 0; tick < 5; tick++) {
+    sender.transport.send([message('heartbeat', 'a', 'b', { commit: 10 + tick })])
+    await nextTurn()
+  }
+  sender.transport.send(emptyAppends('a', 'b', 2, 1))
+  peer.release()
+  const batches = await peer.batches.atLeast(2)
+  assert.deepEqual(batches[1]?.messages.map((m) => `${m.type}:${m.commit}`), ['heartbeat:14', 'app:2'])
+  peer.release()
+  await sender.transport.flushed()
+  assert.equal(sender.transport.stats()['b']?.success, 7)
+})
+
 test('a batch stops at batchBytesMax; the rest follows in the next POST', async (t) => {
   const peer = await holdingPeer()
   const sender = startTransport('a', { settings: { batchBytesMax: 10 } })
@@ -90,7 +125,7 @@ test('a batch stops at batchBytesMax; the rest follows in the next POST', async 
     await peer.close()
   })
   sender.transport.addPeer('b', [peer.url])
-  const withContext = heartbeats('a', 'b', 1, 4).map((m) => ({ ...m, context: 'xxxxx' }))
+  const withContext = emptyAppends('a', 'b', 1, 4).map((m) => ({ ...m, context: 'xxxxx' }))
   sender.transport.send(withContext)
   await peer.batches.atLeast(1)
   peer.release()
