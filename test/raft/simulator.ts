@@ -40,6 +40,7 @@ import {
   type RaftConfig,
   type Ready,
 } from '../../src/raft/index.js'
+import { SafetyChecks } from './safety.js'
 
 export interface SimulationOptions {
   readonly seed: number
@@ -91,12 +92,6 @@ interface InFlight {
   readonly deliverAt: number
 }
 
-/** What a committed index holds, and the highest term of a member that applied it (a bound on its commit term). */
-interface CommittedEntry {
-  readonly entry: Entry
-  termBound: number
-}
-
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} }
 
 /** Runs seeds [from, from + count) with `members` members; throws on the first failure. */
@@ -132,8 +127,7 @@ class Simulation {
   private proposalCounter = 0
   private readonly trace: string[] = []
   // Invariant state.
-  private readonly leaders = new Map<number, MemberId>()
-  private readonly committed = new Map<number, CommittedEntry>()
+  private readonly safety = new SafetyChecks()
   private readonly entriesSeen = new Map<string, { data: string; prevTerm: number }>()
   private readonly readBounds = new Map<string, number>()
   /** The configuration of the committed log: initial voters folded with every committed confChange. */
@@ -180,12 +174,12 @@ class Simulation {
     return {
       seed: this.options.seed,
       members: this.options.members,
-      committedIndex: Math.max(0, ...this.committed.keys()),
-      leaderTerms: this.leaders.size,
+      committedIndex: Math.max(0, ...this.safety.committed.keys()),
+      leaderTerms: this.safety.leaders.size,
       crashes: this.crashes,
       snapshotsInstalled: this.snapshotsInstalled,
       readsServed: this.readsServed,
-      membershipChanges: [...this.committed.values()].filter((c) => c.entry.type === 'confChange').length,
+      membershipChanges: [...this.safety.committed.values()].filter((c) => c.entry.type === 'confChange').length,
       voters: this.committedVoters,
     }
   }
@@ -319,7 +313,7 @@ class Simulation {
     if (m.node === undefined) return
     const context = `r${this.now}-${m.id}`
     // Everything applied anywhere so far is committed: the read point may not be below it.
-    this.readBounds.set(context, Math.max(0, ...this.committed.keys()))
+    this.readBounds.set(context, Math.max(0, ...this.safety.committed.keys()))
     m.node.readIndex(context)
   }
 
@@ -437,17 +431,11 @@ class Simulation {
     }
   }
 
-  /** State Machine Safety: every member applies the same entry at each index. */
+  /** State Machine Safety: every member applies the same entry at each index (safety.ts). */
   private checkCommitted(m: SimMember, entry: Entry, term: number): void {
-    const known = this.committed.get(entry.index)
-    if (known === undefined) {
-      this.committed.set(entry.index, { entry, termBound: term })
-      if (entry.type === 'confChange') this.committedVoters = foldConfChange(this.committedVoters, JSON.parse(entry.data) as ConfChange)
-      return
-    }
-    const same = known.entry.term === entry.term && known.entry.data === entry.data && known.entry.type === entry.type
-    this.check(same, `${m.id} applies ${entry.index}/${entry.term} but ${known.entry.index}/${known.entry.term} was applied elsewhere`)
-    known.termBound = Math.max(known.termBound, term)
+    const { first, violation } = this.safety.applied(m.id, entry, term)
+    this.check(violation === undefined, violation ?? '')
+    if (first && entry.type === 'confChange') this.committedVoters = foldConfChange(this.committedVoters, JSON.parse(entry.data) as ConfChange)
   }
 
   private checkRead(m: SimMember, index: number, context: string): void {
@@ -457,25 +445,10 @@ class Simulation {
     this.readsServed++
   }
 
-  /** Election Safety, and Leader Completeness for leaders of later terms. */
+  /** Election Safety, and Leader Completeness for leaders of later terms (safety.ts). */
   private checkLeaders(): void {
-    for (const m of this.members) {
-      const status = m.node?.status()
-      if (status?.role !== 'leader') continue
-      const known = this.leaders.get(status.term)
-      this.check(known === undefined || known === m.id, `Election Safety: ${known} and ${m.id} both lead term ${status.term}`)
-      if (known === undefined) this.leaders.set(status.term, m.id)
-      this.checkLeaderCompleteness(m, status.term)
-    }
-  }
-
-  private checkLeaderCompleteness(m: SimMember, term: number): void {
-    const first = m.storage.firstIndex()
-    for (const [index, c] of this.committed) {
-      if (c.termBound >= term || index < first) continue
-      this.check(index <= m.storage.lastIndex(), `Leader Completeness: leader ${m.id} (term ${term}) lacks committed ${index}`)
-      this.check(m.storage.term(index) === c.entry.term, `Leader Completeness: leader ${m.id} (term ${term}) holds another entry at ${index}`)
-    }
+    const violation = this.safety.checkLeaders(this.members)
+    this.check(violation === undefined, violation ?? '')
   }
 
   // ---- the network ---------------------------------------------------------------------------

@@ -24,7 +24,7 @@
 import { SeededRng, type Rng } from '../../src/lib/index.js'
 import type { Entry, MemberId, Message, RaftConfig } from '../../src/raft/index.js'
 import { ROOT_KEY } from '../../src/store/index.js'
-import { formatEntry } from '../raft/cluster-driver.js'
+import { SafetyChecks } from '../raft/safety.js'
 import { KvMember, type MemberObserver, type Mutation } from './kv-member.js'
 import { Workload, type WorkloadCounts, type WorkloadSettings } from './kv-workload.js'
 import { checkLinearizability } from './linearizability.js'
@@ -103,12 +103,6 @@ export function runKvSeeds(from: number, count: number, members: number, options
   return out
 }
 
-/** What a committed index holds, and the highest term of a member that applied it. */
-interface CommittedEntry {
-  readonly entry: Entry
-  termBound: number
-}
-
 /** Simulated milliseconds per step: the clock written into proposals (no TTLs are used). */
 const stepMs = 100
 const startMs = 1_700_000_000_000
@@ -125,8 +119,7 @@ class KvSimulation implements MemberObserver {
   private crashes = 0
   private powerCutsLosingApplied = 0
   // Invariant state.
-  private readonly leaders = new Map<number, MemberId>()
-  private readonly committedEntries = new Map<number, CommittedEntry>()
+  private readonly safety = new SafetyChecks()
   /** The one applied sequence of store events: event index i at i - 1 (its JSON body). */
   private readonly referenceEvents: string[] = []
   /** Per member: events already compared with the reference. */
@@ -338,14 +331,8 @@ class KvSimulation implements MemberObserver {
   applying(m: KvMember, entry: Entry, term: number): void {
     this.check(entry.index <= m.storage.lastIndex(), `${m.id} applies ${entry.index}, not persisted`)
     this.check(m.storage.term(entry.index) === entry.term, `${m.id} applies ${entry.index}, persisted with another term`)
-    const known = this.committedEntries.get(entry.index)
-    if (known === undefined) {
-      this.committedEntries.set(entry.index, { entry, termBound: term })
-      return
-    }
-    const same = known.entry.term === entry.term && known.entry.data === entry.data && known.entry.type === entry.type
-    this.check(same, `${m.id} applies ${formatEntry(entry)} but ${formatEntry(known.entry)} was applied elsewhere`)
-    known.termBound = Math.max(known.termBound, term)
+    const { violation } = this.safety.applied(m.id, entry, term)
+    this.check(violation === undefined, violation ?? '')
   }
 
   committed(m: KvMember, rewritten: boolean): void {
@@ -381,28 +368,10 @@ class KvSimulation implements MemberObserver {
     this.checkedEvents.set(m.id, Math.max(from - 1, last))
   }
 
-  /** Election Safety, and Leader Completeness for leaders of later terms. */
+  /** Election Safety, and Leader Completeness for leaders of later terms (safety.ts). */
   private checkLeaders(): void {
-    for (const m of this.members) {
-      const status = m.node?.status()
-      if (status?.role !== 'leader') continue
-      const known = this.leaders.get(status.term)
-      this.check(known === undefined || known === m.id, `Election Safety: ${known} and ${m.id} both lead term ${status.term}`)
-      if (known === undefined) {
-        this.leaders.set(status.term, m.id)
-        this.log(`${m.id} leads term ${status.term}`)
-      }
-      this.checkLeaderCompleteness(m, status.term)
-    }
-  }
-
-  private checkLeaderCompleteness(m: KvMember, term: number): void {
-    const first = m.storage.firstIndex()
-    for (const [index, c] of this.committedEntries) {
-      if (c.termBound >= term || index < first) continue
-      this.check(index <= m.storage.lastIndex(), `Leader Completeness: leader ${m.id} (term ${term}) lacks committed ${index}`)
-      this.check(m.storage.term(index) === c.entry.term, `Leader Completeness: leader ${m.id} (term ${term}) holds another entry at ${index}`)
-    }
+    const violation = this.safety.checkLeaders(this.members, (id, term) => this.log(`${id} leads term ${term}`))
+    this.check(violation === undefined, violation ?? '')
   }
 
   /** At the end: every member holds the whole reference history and the same tree. */
@@ -425,9 +394,9 @@ class KvSimulation implements MemberObserver {
     return {
       seed: this.options.seed,
       members: this.options.members,
-      committedIndex: Math.max(0, ...this.committedEntries.keys()),
+      committedIndex: Math.max(0, ...this.safety.committed.keys()),
       etcdIndex: this.referenceEvents.length,
-      leaderTerms: this.leaders.size,
+      leaderTerms: this.safety.leaders.size,
       crashes: this.crashes,
       powerCutsLosingApplied: this.powerCutsLosingApplied,
       snapshotsInstalled: this.members.reduce((sum, m) => sum + m.snapshotsInstalled, 0),
