@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { assert } from '../lib/index.js'
-import { metaKey, metaTableSql, schemaVersion, tablesSql } from './schema.js'
+import { metaKey, metaTableSql, migrations, schemaVersion, tablesSql } from './schema.js'
 import { prepareStatements, type Statements } from './statements.js'
 
 /**
@@ -58,7 +58,10 @@ function configure(sql: Database.Database, options: OpenOptions): void {
   sql.pragma(`busy_timeout = ${busyTimeoutMs}`)
 }
 
-/** Creates the tables of a new file, or checks the version of an existing one. */
+/**
+ * Creates the tables of a new file, or checks the version of an existing one and migrates an
+ * older one, one version per transaction (a crash in between leaves a file of one version).
+ */
 function createSchema(sql: Database.Database, path: string): void {
   sql.exec(metaTableSql)
   const row = sql.prepare<[string], { value: unknown }>('SELECT value FROM meta WHERE key = ?').get(metaKey.schemaVersion)
@@ -67,10 +70,21 @@ function createSchema(sql: Database.Database, path: string): void {
       `${path} has schema version ${row.value}, newer than ${schemaVersion} which this arbor knows; use a newer arbor`,
     )
   }
-  assert(row === undefined || row.value === schemaVersion, `unexpected schema version ${String(row?.value)}`)
+  assert(row === undefined || (Number.isSafeInteger(row.value) && (row.value as number) >= 1), `unexpected schema version ${String(row?.value)}`)
+  for (let from = (row?.value as number | undefined) ?? schemaVersion; from < schemaVersion; from++) migrate(sql, from)
   sql.transaction(() => {
     sql.exec(tablesSql)
     sql.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(metaKey.schemaVersion, schemaVersion)
+  }).immediate()
+}
+
+/** Brings the file from layout version `from` to `from + 1` (schema.ts `migrations`). */
+function migrate(sql: Database.Database, from: number): void {
+  const script = migrations[from]
+  assert(script !== undefined, `no migration from schema version ${from}`)
+  sql.transaction(() => {
+    sql.exec(script)
+    sql.prepare('UPDATE meta SET value = ? WHERE key = ?').run(from + 1, metaKey.schemaVersion)
   }).immediate()
 }
 

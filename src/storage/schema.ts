@@ -10,8 +10,14 @@
  * their UTF-8 bytes, which is the order etcd's `sorted=true` and the v2 store need.
  */
 
-/** Layout version written in `meta.schema_version`. A newer file is refused, never rewritten. */
-export const schemaVersion = 1
+/**
+ * Layout version written in `meta.schema_version`. A newer file is refused, never rewritten;
+ * an older one is migrated when opened (`migrations`).
+ * - 1: `nodes` with a rowid, a `parent` column and a (parent, key) index.
+ * - 2: `nodes` WITHOUT ROWID, keyed by `key` alone: a write touches one b-tree instead of
+ *   three (children are found by skipping through the key range, see sqlite-store-backend.ts).
+ */
+export const schemaVersion = 2
 
 /** The key/value table; created first so that the version can be read before anything else. */
 export const metaTableSql = `
@@ -25,8 +31,9 @@ CREATE TABLE IF NOT EXISTS meta (
  * Every other table. Design notes:
  * - `raft_log.idx`, `history.idx` are INTEGER PRIMARY KEY, i.e. the rowid itself: range
  *   scans and appends at the end are the b-tree's best case.
- * - `nodes` keeps a rowid: a value may be large (up to the value limit), and SQLite's
- *   WITHOUT ROWID tables suit small rows; the unique key index stays compact.
+ * - `nodes` is WITHOUT ROWID, clustered on `key`: one b-tree per write (a rowid table would
+ *   add the rowid b-tree and a key index). Large values spill to overflow pages, as in any
+ *   SQLite table. No parent column or index: keys below a directory form one key range.
  * - `meta`, `members`, `removed_members` have small rows and text keys: WITHOUT ROWID.
  * - `nodes_by_expiry` is partial: only nodes with a TTL are in it, ordered as `expiredBy`
  *   answers, (expires_at_ms, key).
@@ -53,14 +60,12 @@ INSERT OR IGNORE INTO raft_state VALUES (1, 0, '', 0, '[]', 0, 0, '[]');
 
 CREATE TABLE IF NOT EXISTS nodes (
   key            TEXT NOT NULL PRIMARY KEY,
-  parent         TEXT NOT NULL,
   dir            INTEGER NOT NULL,
   value          TEXT NOT NULL,
   created_index  INTEGER NOT NULL,
   modified_index INTEGER NOT NULL,
   expires_at_ms  INTEGER
-);
-CREATE INDEX IF NOT EXISTS nodes_by_parent ON nodes (parent, key);
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS nodes_by_expiry ON nodes (expires_at_ms, key)
   WHERE expires_at_ms IS NOT NULL;
 
@@ -100,3 +105,26 @@ export const metaKey = {
    */
   historyLastIndex: 'history_last_index',
 } as const
+
+/**
+ * SQL that brings a file of layout version `from` to `from + 1`, run in one transaction with
+ * the new version written beside it. Version 1 → 2: the nodes are copied into the
+ * WITHOUT ROWID table (the `parent` column is dropped: it is the key up to its last '/').
+ */
+export const migrations: Readonly<Record<number, string>> = {
+  1: `
+CREATE TABLE nodes_v2 (
+  key            TEXT NOT NULL PRIMARY KEY,
+  dir            INTEGER NOT NULL,
+  value          TEXT NOT NULL,
+  created_index  INTEGER NOT NULL,
+  modified_index INTEGER NOT NULL,
+  expires_at_ms  INTEGER
+) WITHOUT ROWID;
+INSERT INTO nodes_v2 (key, dir, value, created_index, modified_index, expires_at_ms)
+  SELECT key, dir, value, created_index, modified_index, expires_at_ms FROM nodes;
+DROP TABLE nodes;
+ALTER TABLE nodes_v2 RENAME TO nodes;
+CREATE INDEX nodes_by_expiry ON nodes (expires_at_ms, key) WHERE expires_at_ms IS NOT NULL;
+`,
+}

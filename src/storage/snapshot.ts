@@ -107,7 +107,7 @@ export function importState(db: ArborDatabase, data: Uint8Array): void {
     s.members.deleteAll.run()
     s.members.deleteAllRemoved.run()
     for (const [, key, dir, value, created, modified, expires] of rows.nodes) {
-      s.nodes.put.run(key, parentOf(key), dir, value, created, modified, expires)
+      s.nodes.put.run(key, dir, value, created, modified, expires)
     }
     for (const [, idx, action, key, dir, refresh, json] of rows.events) {
       s.history.insert.run(idx, action, key, dir, refresh, json)

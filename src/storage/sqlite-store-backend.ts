@@ -85,8 +85,26 @@ export class SqliteStoreBackend {
     return row === undefined ? undefined : toTreeRow(row)
   }
 
+  /**
+   * The nodes right below `dirKey`, ascending by key. They lie in the key range below the
+   * directory, among their own descendants: a skip scan reads the next key, and when it lies
+   * inside a child's subtree, jumps past that subtree (child + '0'). One indexed read per
+   * child, and one per child directory that holds anything.
+   */
   children(dirKey: string): TreeRow[] {
-    return this.nodes.children.all(dirKey).map(toTreeRow)
+    const { after, before } = rangeBelow(dirKey)
+    const out: TreeRow[] = []
+    let row = this.nodes.firstAfter.get(after, before)
+    while (row !== undefined) {
+      const slash = row.key.indexOf('/', after.length)
+      if (slash === -1) {
+        out.push(toTreeRow(row))
+        row = this.nodes.firstAfter.get(row.key, before)
+      } else {
+        row = this.nodes.firstFrom.get(row.key.slice(0, slash) + '0', before)
+      }
+    }
+    return out
   }
 
   descendants(dirKey: string): TreeRow[] {
@@ -103,7 +121,6 @@ export class SqliteStoreBackend {
     assert(node.dir || this.nodes.get.get(node.key)?.dir !== 1, `putNode: directory ${node.key} replaced by a file`)
     this.nodes.put.run(
       node.key,
-      parent,
       node.dir ? 1 : 0,
       node.value,
       node.createdIndex,

@@ -25,7 +25,7 @@ export interface RaftStateRow {
   snapshot_voters: string
 }
 
-/** A row of `nodes` as read (the `parent` column is derived from `key`, so not read back). */
+/** A row of `nodes`. */
 export interface NodeRow {
   key: string
   dir: number
@@ -81,13 +81,15 @@ export interface Statements {
   }
   readonly nodes: {
     get: Stmt<[string], NodeRow>
-    /** Children of a parent key, ascending by key (UTF-8 bytes). */
-    children: Stmt<[string], NodeRow>
+    /** The first node with lo < key < hi (UTF-8 byte order), if any. */
+    firstAfter: Stmt<[string, string], NodeRow>
+    /** The first node with lo ≤ key < hi, if any. */
+    firstFrom: Stmt<[string, string], NodeRow>
     /** Nodes with lo < key < hi, ascending by key. */
     between: Stmt<[string, string], NodeRow>
     all: Stmt<[], NodeRow>
-    /** (key, parent, dir, value, created_index, modified_index, expires_at_ms) */
-    put: Stmt<[string, string, number, string, number, number, number | null]>
+    /** (key, dir, value, created_index, modified_index, expires_at_ms) */
+    put: Stmt<[string, number, string, number, number, number | null]>
     deleteOne: Stmt<[string]>
     /** Removes nodes with lo < key < hi. */
     deleteBetween: Stmt<[string, string]>
@@ -153,11 +155,12 @@ export function prepareStatements(sql: Database.Database): Statements {
     },
     nodes: {
       get: sql.prepare(`SELECT ${nodeColumns} FROM nodes WHERE key = ?`),
-      children: sql.prepare(`SELECT ${nodeColumns} FROM nodes WHERE parent = ? ORDER BY key`),
+      firstAfter: sql.prepare(`SELECT ${nodeColumns} FROM nodes WHERE key > ? AND key < ? ORDER BY key LIMIT 1`),
+      firstFrom: sql.prepare(`SELECT ${nodeColumns} FROM nodes WHERE key >= ? AND key < ? ORDER BY key LIMIT 1`),
       between: sql.prepare(`SELECT ${nodeColumns} FROM nodes WHERE key > ? AND key < ? ORDER BY key`),
       all: sql.prepare(`SELECT ${nodeColumns} FROM nodes ORDER BY key`),
       put: sql.prepare(
-        'INSERT OR REPLACE INTO nodes (key, parent, dir, value, created_index, modified_index, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT OR REPLACE INTO nodes (key, dir, value, created_index, modified_index, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       deleteOne: sql.prepare('DELETE FROM nodes WHERE key = ?'),
       deleteBetween: sql.prepare('DELETE FROM nodes WHERE key > ? AND key < ?'),

@@ -1,7 +1,8 @@
 /**
  * The member database as a whole: it is created where asked, a transaction's writes to every
  * table survive a restart, a failed transaction leaves no trace (in the file or in the cached
- * values of its views), and a file from a newer arbor is refused. Method: real files under
+ * values of its views), a file from a newer arbor is refused, and one from an older layout
+ * is migrated. Method: real files under
  * the temp directory, closed and reopened as a restart would.
  */
 import { after, test } from 'node:test'
@@ -203,4 +204,52 @@ test('a relaxed transaction is still atomic and its writes survive a restart', (
   assert.equal(reopened.tree.getNode('/relaxed')?.value, 'kept')
   assert.equal(reopened.tree.getNode('/undone'), undefined)
   assert.equal(reopened.meta.appliedIndex(), 2)
+})
+
+/** The `nodes` table of schema version 1, as files written before version 2 hold it. */
+const nodesTableV1 = `
+CREATE TABLE nodes (
+  key            TEXT NOT NULL PRIMARY KEY,
+  parent         TEXT NOT NULL,
+  dir            INTEGER NOT NULL,
+  value          TEXT NOT NULL,
+  created_index  INTEGER NOT NULL,
+  modified_index INTEGER NOT NULL,
+  expires_at_ms  INTEGER
+);
+CREATE INDEX nodes_by_parent ON nodes (parent, key);
+CREATE INDEX nodes_by_expiry ON nodes (expires_at_ms, key) WHERE expires_at_ms IS NOT NULL;
+`
+
+test('a file of schema version 1 is migrated when opened: the same tree, in one b-tree, at version 2', () => {
+  const path = temp.newPath()
+  const before = temp.open(path)
+  new MemberMeta(before).setAppliedIndex(9)
+  temp.close(before)
+  const raw = new Database(path)
+  raw.exec('DROP TABLE nodes')
+  raw.exec(nodesTableV1)
+  const insert = raw.prepare('INSERT INTO nodes VALUES (?, ?, ?, ?, ?, ?, ?)')
+  insert.run('/a', '/', 1, '', 1, 1, null)
+  insert.run('/a/b', '/a', 0, 'x', 2, 3, 5_000)
+  insert.run('/a/c', '/a', 1, '', 4, 4, null)
+  insert.run('/a/c/d', '/a/c', 0, 'y', 5, 5, null)
+  insert.run('/a!', '/', 0, 'z', 6, 6, null)
+  raw.prepare("UPDATE meta SET value = 1 WHERE key = 'schema_version'").run()
+  raw.close()
+
+  const db = temp.open(path)
+  const tree = new SqliteStoreBackend(db)
+  assert.deepEqual(tree.children('/').map((n) => n.key), ['/a', '/a!'])
+  assert.deepEqual(tree.children('/a').map((n) => n.key), ['/a/b', '/a/c'])
+  assert.deepEqual(tree.descendants('/a').map((n) => n.key), ['/a/b', '/a/c', '/a/c/d'])
+  assert.deepEqual(tree.getNode('/a/b'), { key: '/a/b', dir: false, value: 'x', createdIndex: 2, modifiedIndex: 3, expiresAtMs: 5_000 })
+  assert.deepEqual(tree.expiredBy(6_000).map((n) => n.key), ['/a/b'])
+  assert.equal(new MemberMeta(db).appliedIndex(), 9)
+  temp.close(db)
+  const check = new Database(path, { readonly: true })
+  assert.deepEqual(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get(), { value: 2 })
+  assert.match((check.prepare("SELECT sql FROM sqlite_master WHERE name = 'nodes'").get() as { sql: string }).sql, /WITHOUT ROWID/)
+  assert.deepEqual(check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'nodes'").all(), [{ name: 'nodes_by_expiry' }])
+  check.close()
 })

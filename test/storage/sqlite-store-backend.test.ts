@@ -63,7 +63,7 @@ test('an event that does not follow the newest one is refused', () => {
   assert.equal(tree.lastEventIndex(), 1)
 })
 
-test('keys and values are stored as TEXT, with the parent key beside them', () => {
+test('keys and values are stored as TEXT, in a table clustered on the key', () => {
   const path = temp.newPath()
   const db = temp.open(path)
   const tree = new SqliteStoreBackend(db)
@@ -71,10 +71,14 @@ test('keys and values are stored as TEXT, with the parent key beside them', () =
   tree.putNode({ key: '/a/1', dir: false, value: '12', createdIndex: 2, modifiedIndex: 2, expiresAtMs: null })
   temp.close(db)
   const raw = new Database(path, { readonly: true })
-  const rows = raw.prepare('SELECT key, parent, typeof(key) AS k, typeof(value) AS v FROM nodes ORDER BY key').all()
+  const rows = raw.prepare('SELECT key, typeof(key) AS k, typeof(value) AS v FROM nodes ORDER BY key').all()
+  const table = raw.prepare("SELECT sql FROM sqlite_master WHERE name = 'nodes'").get() as { sql: string }
+  const indexes = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'nodes' ORDER BY name").all()
   raw.close()
   assert.deepEqual(rows, [
-    { key: '/a', parent: '/', k: 'text', v: 'text' },
-    { key: '/a/1', parent: '/a', k: 'text', v: 'text' },
+    { key: '/a', k: 'text', v: 'text' },
+    { key: '/a/1', k: 'text', v: 'text' },
   ])
+  assert.match(table.sql, /WITHOUT ROWID/)
+  assert.deepEqual(indexes, [{ name: 'nodes_by_expiry' }], 'one b-tree per write, and the partial TTL index')
 })

@@ -7,6 +7,7 @@
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import fc from 'fast-check'
 import type { HistoryRecord, NodeRecord, StoreBackend } from '../../src/store/index.js'
 
 function file(key: string, value = 'v', expiresAtMs: number | null = null, index = 1): NodeRecord {
@@ -89,6 +90,40 @@ function runOrder(make: () => StoreBackend): void {
     assert.deepEqual(keysOf(b.children('/a/b')), ['/a/b/c'])
     assert.deepEqual(b.children('/a/b/c'), [])
     assert.deepEqual(b.children('/missing'), [])
+  })
+
+  test('children skip the subtrees of their directories, whatever sorts between a directory and its subtree', () => {
+    // '!' and '.' sort between '/a/b' and '/a/b/...'; '0' right after the subtree.
+    const b = backendWith(make, ['/a/', '/a/b/', '/a/b!', '/a/b.x/', '/a/b.x/y', '/a/b/c/', '/a/b/c/d', '/a/b/e', '/a/b0', '/a/c/', '/a/d'])
+    assert.deepEqual(keysOf(b.children('/a')), ['/a/b', '/a/b!', '/a/b.x', '/a/b0', '/a/c', '/a/d'])
+    assert.deepEqual(keysOf(b.children('/a/b')), ['/a/b/c', '/a/b/e'])
+  })
+
+  test('children are the descendants one level down, for any tree (property)', () => {
+    const segment = fc.constantFrom('a', 'b', 'a!', 'a.', 'a0', 'ü', '😀')
+    const paths = fc.array(fc.array(segment, { minLength: 1, maxLength: 4 }), { maxLength: 30 })
+    fc.assert(
+      fc.property(paths, (list) => {
+        const b = make()
+        // Every prefix of a path is a key; a key that another key extends is a directory.
+        const depthOf = new Map<string, number>()
+        const dirs = new Set<string>()
+        for (const segments of list) {
+          for (let depth = 1; depth <= segments.length; depth++) {
+            depthOf.set('/' + segments.slice(0, depth).join('/'), depth)
+            if (depth < segments.length) dirs.add('/' + segments.slice(0, depth).join('/'))
+          }
+        }
+        const keys = [...depthOf.keys()].sort((x, y) => (depthOf.get(x) ?? 0) - (depthOf.get(y) ?? 0))
+        for (const key of keys) b.putNode(dirs.has(key) ? dir(key) : file(key))
+        for (const d of ['/', ...dirs]) {
+          const prefix = d === '/' ? '/' : d + '/'
+          const direct = keysOf(b.descendants(d)).filter((k) => !k.slice(prefix.length).includes('/'))
+          assert.deepEqual(keysOf(b.children(d)), direct, `children of ${d}`)
+        }
+      }),
+      { numRuns: 100, seed: 20261121 },
+    )
   })
 }
 
