@@ -110,6 +110,8 @@ export const metaKey = {
  * SQL that brings a file of layout version `from` to `from + 1`, run in one transaction with
  * the new version written beside it. Version 1 → 2: the nodes are copied into the
  * WITHOUT ROWID table (the `parent` column is dropped: it is the key up to its last '/').
+ * Each script is frozen as written, not built from `tablesSql`: a later layout gets a
+ * migration of its own from the one before it.
  */
 export const migrations: Readonly<Record<number, string>> = {
   1: `
