@@ -8,10 +8,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Client } from 'undici'
+import { freePort } from '../../test/support/arbor-process.js'
 
 export type ServerKind = 'arbor' | 'etcd'
 
@@ -62,19 +62,6 @@ export interface ClusterOptions {
 
 const liveMembers = new Set<MemberProcess>()
 const liveTempDirs = new Set<string>()
-
-/** A free TCP port on 127.0.0.1, asked of the kernel and released. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolvePort(port))
-    })
-  })
-}
 
 /**
  * Starts `members` processes of `kind` forming one cluster, and waits until member 0 answers
