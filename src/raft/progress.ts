@@ -5,9 +5,11 @@
  *
  * States (etcd raft design, thesis §5.3 optimisations):
  * - `probe`: the leader does not know where the follower's log matches; it sends one append
- *   at a time and waits for the answer (or a heartbeat response) before the next.
+ *   at a time and waits for the answer, or for a heartbeat response of a later heartbeat
+ *   round, before the next.
  * - `replicate`: the logs matched at `matchIndex`; the leader streams appends optimistically,
- *   advancing `nextIndex` as it sends, at most `inflightMessagesMax` unacknowledged.
+ *   advancing `nextIndex` as it sends, at most `inflightMessagesMax` unacknowledged. With the
+ *   window full it sends only appends without entries (raft.ts, `sendEmptyAppend`).
  * - `snapshot`: the entries the follower needs are compacted; a snapshot is on its way and
  *   nothing else is sent until it is reported delivered (or failed).
  */
@@ -48,11 +50,6 @@ export class Inflights {
     if (n > 0) this.lastIndexes = this.lastIndexes.slice(n)
   }
 
-  /** Forgets the oldest append: a heartbeat response shows the follower is alive, so one more may go. */
-  freeFirstOne(): void {
-    this.lastIndexes = this.lastIndexes.slice(1)
-  }
-
   reset(): void {
     this.lastIndexes = []
   }
@@ -67,8 +64,13 @@ export class Progress {
   state: ProgressState = 'probe'
   /** In `snapshot` state: the index of the snapshot being sent. */
   pendingSnapshot: RaftIndex = 0
-  /** In `probe` state: an append is out and unanswered, so no other is sent. */
+  /** In `probe` state: an append is out and unanswered, so no other is sent. Set by `markProbeSent`. */
   probeSent = false
+  /**
+   * The leader's heartbeat round (raft.ts, `heartbeatRound`) in which the unanswered probe
+   * went out; meaningful only while `probeSent`.
+   */
+  private probeSentRound = 0
   /** The member was heard from since the last CheckQuorum round (thesis §6.2). */
   recentActive = true
   readonly inflights: Inflights
@@ -134,6 +136,22 @@ export class Progress {
     this.nextIndex = Math.max(Math.min(rejected, hint + 1), this.matchIndex + 1, 1)
     this.probeSent = false
     return true
+  }
+
+  /** In `probe` state: an append went out in heartbeat round `round`; the next waits for an answer. */
+  markProbeSent(round: number): void {
+    this.probeSent = true
+    this.probeSentRound = round
+  }
+
+  /**
+   * The member answered a heartbeat while the leader is in heartbeat round `round`: it is
+   * alive, so a probe sent in an earlier round was probably lost and one more may go. A probe
+   * sent in this round stays unanswered-but-fresh: a burst of heartbeat responses (several
+   * rounds queued, or ReadIndex heartbeats) lets at most one probe go per round.
+   */
+  heartbeatAnswered(round: number): void {
+    if (this.probeSent && this.probeSentRound < round) this.probeSent = false
   }
 
   /** Whether the leader must hold back appends to this member for now. */

@@ -82,6 +82,9 @@ export class RaftLog {
   /**
    * Appends `entries` (consecutive, indexes already set), cutting any suffix from
    * entries[0].index on. Never cuts a committed entry (Leader Completeness, §5.4).
+   * Appending at the end extends the unstable array in place, so a leader's many proposals
+   * in one loop turn cost time linear in their number (`unstableEntries` says who may hold
+   * that array).
    * @returns the new last index.
    */
   append(entries: readonly Entry[]): RaftIndex {
@@ -90,7 +93,7 @@ export class RaftLog {
     assert(first.index > this.committed, `append at ${first.index} would cut committed ${this.committed}`)
     assert(first.index <= this.lastIndex() + 1, `append at ${first.index} leaves a gap after ${this.lastIndex()}`)
     if (first.index === this.unstableOffset + this.unstable.length) {
-      this.unstable = this.unstable.concat(entries)
+      for (const entry of entries) this.unstable.push(entry)
     } else if (first.index <= this.unstableOffset) {
       this.unstableOffset = first.index
       this.unstable = [...entries]
@@ -170,10 +173,16 @@ export class RaftLog {
     if (lo >= hi) return []
     let out: Entry[] = []
     if (lo < this.unstableOffset) out = this.storage.entries(lo, Math.min(hi, this.unstableOffset), bytesMax)
-    const storedBytes = out.reduce((sum, e) => sum + entryDataBytes(e), 0)
     if (out.length > 0 && out.length < Math.min(hi, this.unstableOffset) - lo) return out
-    let bytes = storedBytes
-    for (let index = Math.max(lo, this.unstableOffset); index < hi; index++) {
+    const unstableLo = Math.max(lo, this.unstableOffset)
+    if (bytesMax === Infinity) {
+      // No limit: nothing to measure (committed entries for the application, whole-log reads).
+      if (unstableLo < hi) out = out.concat(this.unstable.slice(unstableLo - this.unstableOffset, hi - this.unstableOffset))
+      assert(out.length === hi - lo, `slice: entries ${lo} to ${hi - 1} missing`)
+      return out
+    }
+    let bytes = out.reduce((sum, e) => sum + entryDataBytes(e), 0)
+    for (let index = unstableLo; index < hi; index++) {
       const entry = this.unstable[index - this.unstableOffset]
       assert(entry !== undefined, `slice: unstable entry ${index} missing`)
       bytes += entryDataBytes(entry)
@@ -194,7 +203,10 @@ export class RaftLog {
     return this.committed >= Math.max(this.applied + 1, this.firstIndex())
   }
 
-  /** Entries to persist, in order. */
+  /**
+   * Entries to persist, in order. The array itself, not a copy: later appends may change it,
+   * so a caller that keeps it past the next `append` copies it (RawNode.ready does).
+   */
   unstableEntries(): readonly Entry[] {
     return this.unstable
   }

@@ -78,13 +78,22 @@ export class Raft {
   /** Ticks since the last election timeout (leader: since the last CheckQuorum round) or since we heard from the leader. */
   private electionElapsed = 0
   private heartbeatElapsed = 0
+  /**
+   * Leader: count of periodic heartbeat broadcasts, never reset (ReadIndex heartbeats do not
+   * count). A probe sent in one round is resent on a heartbeat response of a later round only
+   * (Progress.heartbeatAnswered).
+   */
+  private heartbeatRound = 0
   /** This term's election timeout, drawn from [electionTicks, 2 × electionTicks). */
   private randomizedElectionTimeout = 0
   /** Votes received in this election: member → granted. */
   private readonly votes = new Map<MemberId, boolean>()
   /** Leader: the member leadership is being handed to (thesis §3.10), or ''. */
   leadTransferee: MemberId | '' = ''
-  /** Leader: index of the last confChange entry appended; a new one waits until it is applied. */
+  /**
+   * Leader: a new confChange is refused until this index is applied. It is the index of the
+   * last confChange appended, or our last index when elected (see becomeLeader).
+   */
   private pendingConfIndex: RaftIndex = 0
   private readonly readOnly = new ReadOnly()
   /** True while `stepLocal` runs: a refused proposal then throws instead of vanishing. */
@@ -160,6 +169,7 @@ export class Raft {
     }
     if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
       this.heartbeatElapsed = 0
+      this.heartbeatRound++
       this.bcastHeartbeat()
     }
   }
@@ -239,8 +249,11 @@ export class Raft {
       self.maybeUpdate(lastIndex)
       self.becomeReplicate()
     }
-    // A confChange may sit unapplied in our log; the next waits for it (and for our no-op,
-    // which fixes the single-server change bug: thesis §4.1, raft-dev 2015).
+    // A confChange may sit unapplied in our log. Rather than look for one, a new confChange
+    // is refused until everything in our log before our empty entry is applied (as etcd's
+    // becomeLeader). Our empty entry itself need not be applied: an accepted confChange is
+    // appended after it, and a change takes effect when applied, so never before an entry of
+    // our term is committed (the fix to the single-server change bug: thesis §4.1, raft-dev 2015).
     this.pendingConfIndex = lastIndex
     this.logger.info({ id: this.id, term: this.term, leaderId: this.id }, 'became leader')
     this.appendEntries([{ index: 0, term: 0, type: 'normal', data: '' }])
@@ -696,12 +709,20 @@ export class Raft {
     }
   }
 
+  /**
+   * The member is alive (CheckQuorum) and may confirm a ReadIndex round. When it lags, one
+   * append may go out (etcd raft.go, MsgHeartbeatResp). Probing: the probe again, at most
+   * once per heartbeat round. Replicating with a full window: an append without entries
+   * (`sendEmptyAppend`), never new ones. Replicating with room: what `sendAppend` sends, new
+   * entries or else an empty append; an empty append's consistency check finds lost appends.
+   */
   private handleHeartbeatResponse(m: Message, pr: Progress): void {
     pr.recentActive = true
-    pr.probeSent = false
-    if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne()
-    // An empty append too: its consistency check uncovers appends lost while replicating.
-    if (pr.matchIndex < this.raftLog.lastIndex()) this.sendAppend(m.from, true)
+    if (pr.state === 'probe') pr.heartbeatAnswered(this.heartbeatRound)
+    if (pr.matchIndex < this.raftLog.lastIndex()) {
+      if (pr.state === 'replicate' && pr.inflights.full()) this.sendEmptyAppend(m.from, pr)
+      else this.sendAppend(m.from, true)
+    }
     if (m.context === '') return
     if (this.readOnly.recvAck(m.from, m.context) < this.quorum()) return
     for (const read of this.readOnly.advance(m.context)) this.answerRead(read.index, read.context, read.from)
@@ -710,9 +731,10 @@ export class Raft {
   private handleSnapshotStatus(m: Message, pr: Progress): void {
     if (pr.state !== 'snapshot') return
     if (m.reject) pr.pendingSnapshot = 0
-    // Either way, wait for the member's answer (or a heartbeat's) before the next append.
+    // Either way, wait for the member's answer (or a heartbeat response of a later round)
+    // before the next append.
     pr.becomeProbe()
-    pr.probeSent = true
+    pr.markProbeSent(this.heartbeatRound)
     this.logger.info({ id: this.id, to: m.from, ok: !m.reject, next: pr.nextIndex }, 'snapshot delivery reported')
   }
 
@@ -746,9 +768,27 @@ export class Raft {
       pr.optimisticUpdate(last.index)
       pr.inflights.add(last.index)
     } else if (pr.state === 'probe') {
-      pr.probeSent = true
+      pr.markProbeSent(this.heartbeatRound)
     }
     return true
+  }
+
+  /**
+   * Replicating with a full window (etcd raft.go maybeSendAppend, "throttled"): an append
+   * without entries at nextIndex - 1, the end of what is in flight. It adds nothing to the
+   * window, yet the answer empties it (accepted: all in flight arrived) or sends the member
+   * back to probing (rejected: some was lost), so replication cannot stall when every
+   * append in flight was lost. Snapshot when that index is compacted, as `sendAppend`.
+   */
+  private sendEmptyAppend(to: MemberId, pr: Progress): void {
+    assert(pr.state === 'replicate', 'sendEmptyAppend: only while replicating')
+    const prevIndex = pr.nextIndex - 1
+    const prevTerm = this.raftLog.termIfKnown(prevIndex)
+    if (prevTerm === undefined) {
+      this.sendSnapshot(to, pr)
+      return
+    }
+    this.send('app', to, { term: this.term, index: prevIndex, logTerm: prevTerm, commit: this.raftLog.committed })
   }
 
   private sendSnapshot(to: MemberId, pr: Progress): boolean {
@@ -830,11 +870,6 @@ export class Raft {
   }
 
   // ---- membership ---------------------------------------------------------------------------
-
-  /** Whether a confChange proposed now would be accepted by this leader. */
-  confChangePending(): boolean {
-    return this.pendingConfIndex > this.raftLog.applied
-  }
 
   /**
    * Applies a committed membership change (thesis §4.1, single-server changes; as etcd, the

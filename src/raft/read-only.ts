@@ -19,10 +19,6 @@ export interface PendingRead {
 export class ReadOnly {
   private queue: PendingRead[] = []
 
-  get length(): number {
-    return this.queue.length
-  }
-
   /** Queues a read at `index` (the leader's commit index) unless `context` is already queued. */
   addRequest(index: RaftIndex, context: string, from: MemberId): void {
     if (this.queue.some((read) => read.context === context)) return

@@ -14,14 +14,14 @@ test('Inflights holds at most its capacity and frees acknowledged appends in ord
   assert.equal(inflights.full(), true)
   inflights.freeLE(4)
   assert.equal(inflights.count, 1)
-  inflights.freeFirstOne()
+  inflights.freeLE(7)
   assert.equal(inflights.count, 0)
 })
 
 test('a probing member is paused while a probe is unanswered; an answer resumes it', () => {
   const pr = new Progress(0, 5, 4)
   assert.equal(pr.isPaused(), false)
-  pr.probeSent = true
+  pr.markProbeSent(0)
   assert.equal(pr.isPaused(), true)
   assert.equal(pr.maybeUpdate(4), true)
   assert.equal(pr.isPaused(), false)
@@ -66,4 +66,16 @@ test('replicating is paused when the window is full', () => {
   pr.inflights.freeLE(3)
   assert.equal(pr.isPaused(), false)
   assert.equal(pr.nextIndex, 6)
+})
+
+test('a heartbeat response unpauses a probe sent in an earlier heartbeat round only', () => {
+  const pr = new Progress(0, 5, 4)
+  pr.markProbeSent(3)
+  pr.heartbeatAnswered(3)
+  assert.equal(pr.isPaused(), true)
+  pr.heartbeatAnswered(4)
+  assert.equal(pr.isPaused(), false)
+  pr.markProbeSent(4)
+  pr.heartbeatAnswered(4)
+  assert.equal(pr.isPaused(), true)
 })

@@ -94,3 +94,31 @@ test('terms are known down to the compaction point and not below', () => {
   assert.equal(raftLog.termIfKnown(4), 2)
   assert.equal(raftLog.termIfKnown(5), undefined)
 })
+
+test('10,000 proposals appended in one loop turn end at the right last index, in order', () => {
+  const storage = new MemoryLogStorage({ voters: ['a'] })
+  storage.append(entries([1, 1]))
+  const raftLog = new RaftLog(storage, 0, 0)
+  for (let i = 0; i < 10_000; i++) assert.equal(raftLog.append(entries([1], 3 + i)), 3 + i)
+  assert.equal(raftLog.lastIndex(), 10_002)
+  const unstable = [...raftLog.unstableEntries()]
+  assert.equal(unstable.length, 10_000)
+  assert.equal(unstable[0]?.index, 3)
+  assert.equal(unstable[9_999]?.index, 10_002)
+  assert.ok(unstable.every((e, i) => e.index === 3 + i && e.data === `${3 + i}`))
+  storage.append(unstable)
+  raftLog.stableTo(10_002, 1)
+  assert.equal(raftLog.unstableEntries().length, 0)
+  assert.equal(raftLog.lastIndex(), 10_002)
+})
+
+test('slice without a byte limit returns what a limit no entry reaches returns', () => {
+  const raftLog = log([1, 1, 2], [2, 3])
+  for (let lo = 1; lo <= 6; lo++) {
+    for (let hi = lo; hi <= 6; hi++) {
+      const unlimited = raftLog.slice(lo, hi, Infinity).map((e) => e.index)
+      assert.deepEqual(unlimited, raftLog.slice(lo, hi, Number.MAX_SAFE_INTEGER).map((e) => e.index), `slice(${lo}, ${hi})`)
+      assert.equal(unlimited.length, hi - lo, `slice(${lo}, ${hi})`)
+    }
+  }
+})
