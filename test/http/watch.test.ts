@@ -1,7 +1,9 @@
 /**
  * Goal: watches over HTTP answer as etcd's do (spec v2-api.md §11): a long poll answered from
  * history by waitIndex or by the next live event, X-Etcd-Index taken at registration, the
- * 401 of a cleared history, streams, and open watches ended by a member stop.
+ * 401 of a cleared history, streams (a replay longer than `watcherEventsMax` included), and
+ * open watches ended by a member stop. Slow stream clients: watch-stream-backpressure.test.ts
+ * and test/e2e/watch-stream.test.ts.
  * Method: app.inject() against a one-member in-memory arbor; an inject of a waiting watch
  * resolves when its response ends, so writes are made while it is pending.
  */
@@ -159,5 +161,26 @@ describe('stream watches', () => {
     await m.close()
     const values = (await watch).body.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l).node.value)
     assert.deepEqual(values, ['1', '2', '3'])
+  })
+
+  test('a stream 150 events back gets all 150, then live events, and stays open', async (t) => {
+    const m = await startTestMember({ http: { watcherEventsMax: 100 } })
+    t.after(() => m.close())
+    for (let i = 1; i <= 150; i++) await send(m.app, 'PUT', `/v2/keys/s/k${i}`, `value=${i}`) // 1..150
+    const watch = send(m.app, 'GET', '/v2/keys/s?wait=true&stream=true&recursive=true&waitIndex=1')
+    let ended = false
+    void watch.then(() => (ended = true))
+    await until(() => m.store.watcherCount === 1 || ended)
+    await send(m.app, 'PUT', '/v2/keys/s/live1', 'value=151') // 151
+    await send(m.app, 'PUT', '/v2/keys/s/live2', 'value=152') // 152
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.equal(ended, false, 'the response is still open after 152 events')
+    assert.equal(m.store.watcherCount, 1)
+    await m.close()
+    const events = (await watch).body.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l))
+    assert.deepEqual(
+      events.map((e: { node: { modifiedIndex: number } }) => e.node.modifiedIndex),
+      Array.from({ length: 152 }, (_, i) => i + 1),
+    )
   })
 })
