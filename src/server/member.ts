@@ -487,7 +487,7 @@ export class Member implements MemberApi {
       this.maybeCompact()
     }, durable)
     if (ready.hardState !== undefined) this.persistedVote = { term: ready.hardState.term, vote: ready.hardState.vote }
-    peers.send(ready.messages.some((m) => m.type === 'snap') ? ready.messages.map((m) => this.withState(m)) : ready.messages)
+    peers.send(ready.messages.some((m) => m.type === 'snap') ? this.withStates(ready.messages) : ready.messages)
     for (const message of ready.messages) if (message.type === 'app') this.appendsSent += 1
     store.flushNotifications()
     for (const outcome of outcomes) {
@@ -507,14 +507,28 @@ export class Member implements MemberApi {
   /**
    * A follower that fell behind the compacted log gets the applied state itself (decision 7).
    * The snapshot Raft names is replaced by one at this member's applied index, the point the
-   * exported state stands at, so the follower never applies an entry twice.
+   * exported state stands at, so the follower never applies an entry twice; its configuration
+   * is the one in effect at that index (the last applied change, thesis §4.1), not the one of
+   * the last compaction, so a member added since is a voter in it. The state is exported once
+   * for every 'snap' message of the turn. An export that fails drops the messages and tells
+   * Raft the snapshots failed (it retries later) instead of stopping the member.
    */
-  private withState(message: Message): Message {
-    if (message.type !== 'snap' || message.snapshot === undefined) return message
+  private withStates(messages: readonly Message[]): Message[] {
+    const { storage, logger } = this.parts
     const index = this.appliedIndex
-    const { storage } = this.parts
-    const metadata = { index, term: storage.log.term(index), confState: message.snapshot.metadata.confState }
-    return { ...message, snapshot: { metadata, data: storage.exportState() } }
+    let data: Uint8Array
+    try {
+      data = storage.exportState()
+    } catch (error) {
+      const failed = messages.filter((m) => m.type === 'snap').map((m) => m.to)
+      logger.error({ index, to: failed, error: error instanceof Error ? error.message : String(error) }, 'snapshot export failed')
+      setImmediate(() => {
+        for (const to of failed) this.reportSnapshot(to, false)
+      })
+      return messages.filter((m) => m.type !== 'snap')
+    }
+    const metadata = { index, term: storage.log.term(index), confState: storage.log.initialState().confState }
+    return messages.map((m) => (m.type === 'snap' ? { ...m, snapshot: { metadata, data } } : m))
   }
 
   /** Replaces the state by a snapshot from the leader, inside the turn's transaction. */
@@ -523,7 +537,9 @@ export class Member implements MemberApi {
     storage.importState(snapshot.data)
     storage.log.applySnapshot(snapshot.metadata)
     this.appliedIndex = snapshot.metadata.index
-    logger.info({ index: snapshot.metadata.index, term: snapshot.metadata.term }, 'snapshot installed')
+    // The membership came with the state: reach exactly the members it lists.
+    this.parts.peers.setPeers?.(storage.members())
+    logger.info({ index: snapshot.metadata.index, term: snapshot.metadata.term, voters: snapshot.metadata.confState.voters }, 'snapshot installed')
   }
 
   /** Applies one committed entry inside the turn's transaction (deterministic: no clock). */

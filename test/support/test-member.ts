@@ -83,6 +83,8 @@ export interface TestMemberOptions {
   readonly mode?: 'leader' | 'leaderWithoutQuorum' | 'follower' | 'noLeader'
   /** Receives every message the member sends (default: dropped). */
   readonly onSend?: (messages: readonly Message[]) => void
+  /** Told each time the member asks its transport to reach exactly these members. */
+  readonly onSetPeers?: (members: readonly MemberInfo[]) => void
   /** Seed of Raft's election timeouts. */
   readonly seed?: number
 }
@@ -179,7 +181,8 @@ export function buildTestMember(options: TestMemberOptions = {}): Omit<TestMembe
   const raft = new RawNode(raftConfig, log, new SeededRng(options.seed ?? 1), logger)
   const store = new Store(new MemoryStoreBackend(), { ...defaultStoreLimits, ...options.store })
   const onSend = options.onSend
-  const peers = { send: (messages: readonly Message[]) => onSend?.(messages) }
+  const onSetPeers = options.onSetPeers
+  const peers = { send: (messages: readonly Message[]) => onSend?.(messages), setPeers: (members: readonly MemberInfo[]) => onSetPeers?.(members) }
   const member = new Member({ raft, store, storage, peers, clock: options.clock ?? systemClock, logger, settings })
   const http = options.http ?? {}
   const httpSettings: HttpSettings = {
