@@ -11,7 +11,7 @@
  *   --seed S      run that one seed and print its summary, or its whole failure
  *   --steps N     steps with faults and client traffic per seed (default: the simulation's)
  *   --mutation    plant a deliberate bug: quorum-read-without-read-index, quorum-read-before-apply,
- *                 duplicate-proposals-applied
+ *                 duplicate-proposals-applied, entries-not-synced, vote-not-synced
  *   --duplicate-rate P  probability that the network delivers a message twice (default 0.03)
  * Exit code 1 when a seed fails.
  */
@@ -19,7 +19,14 @@ import { parseArgs } from 'node:util'
 import { KvSimulationFailure, runKvSimulation, type KvSimulationOptions } from '../test/sim/kv-cluster.js'
 import type { Mutation } from '../test/sim/kv-member.js'
 
-const mutations: readonly Mutation[] = ['none', 'quorum-read-without-read-index', 'quorum-read-before-apply', 'duplicate-proposals-applied']
+const mutations: readonly Mutation[] = [
+  'none',
+  'quorum-read-without-read-index',
+  'quorum-read-before-apply',
+  'duplicate-proposals-applied',
+  'entries-not-synced',
+  'vote-not-synced',
+]
 
 interface Settings {
   readonly from: number

@@ -13,6 +13,10 @@
  *   it persisted; a leader of a later term holds every entry committed before.
  * - One applied sequence: every member's store event history is a prefix of one reference
  *   history (same index, same event body), including after a restart or a snapshot.
+ * - Durable promises: a member restarts (after a crash or a power cut) with at least the term
+ *   of the messages it sent, the vote it granted or cast for itself in that term, and the
+ *   entries it acknowledged in that term (Figure 2: "updated on stable storage before
+ *   responding to RPCs").
  * Then it heals the network, restarts everyone and checks liveness (a new write is applied
  * everywhere) and that every member holds the same tree and history. Last, the clients'
  * history of writes, compare-and-swaps, creates, deletes and quorum reads must be
@@ -62,8 +66,11 @@ export interface KvSimulationSummary {
   readonly checkedOperations: number
 }
 
-/** What broke: a safety or liveness invariant, or the clients' history. */
-export type FailureKind = 'invariant' | 'linearizability'
+/**
+ * What broke: a safety or liveness invariant, a restarted member's disk lacking what its
+ * messages relied on, or the clients' history.
+ */
+export type FailureKind = 'invariant' | 'durability' | 'linearizability'
 
 /** A seed failed: the message names it, the replay command and the last events. */
 export class KvSimulationFailure extends Error {
@@ -103,6 +110,19 @@ export function runKvSeeds(from: number, count: number, members: number, options
   return out
 }
 
+/**
+ * What a member's messages relied on, so its disk must still hold it when it restarts
+ * (Figure 2, persistent state). Pre-votes are left out: they carry a term not yet taken.
+ */
+interface DurablePromise {
+  /** Highest term of a message the member sent. */
+  readonly term: number
+  /** Its vote in `term`: the candidate it granted, or itself once it campaigned; '' for none. */
+  vote: MemberId | ''
+  /** The last entry it acknowledged to `term`'s leader (index, and that entry's term). */
+  acked: { readonly index: number; readonly term: number } | undefined
+}
+
 /** Simulated milliseconds per step: the clock written into proposals (no TTLs are used). */
 const stepMs = 100
 const startMs = 1_700_000_000_000
@@ -124,6 +144,8 @@ class KvSimulation implements MemberObserver {
   private readonly referenceEvents: string[] = []
   /** Per member: events already compared with the reference. */
   private readonly checkedEvents = new Map<MemberId, number>()
+  /** Per member: what its messages relied on (durable promises). */
+  private readonly promises = new Map<MemberId, DurablePromise>()
 
   constructor(private readonly options: KvSimulationOptions) {
     this.rng = new SeededRng(options.seed)
@@ -205,6 +227,7 @@ class KvSimulation implements MemberObserver {
   }
 
   private start(member: KvMember): void {
+    this.checkPromises(member)
     member.start(this.options.seed * 1000 + this.members.indexOf(member) * 100 + member.restarts)
     // The restored store must be a prefix of the one applied sequence, from its first event.
     this.checkedEvents.set(member.id, 0)
@@ -341,6 +364,7 @@ class KvSimulation implements MemberObserver {
   }
 
   send(m: KvMember, message: Message): void {
+    this.notePromise(m, message)
     if (!this.network.send(message, this.now)) this.lose(message)
   }
 
@@ -366,6 +390,40 @@ class KvSimulation implements MemberObserver {
     }
     this.check(last < from || backend.eventsFrom(from, 1)[0]?.index === from, `${m.id} lacks event ${from}`)
     this.checkedEvents.set(m.id, Math.max(from - 1, last))
+  }
+
+  /** Records what `message`, leaving `m` after its turn, relies on being durable. */
+  private notePromise(m: KvMember, message: Message): void {
+    if (message.type === 'preVote' || message.type === 'preVoteResp' || message.term === 0) return
+    const known = this.promises.get(m.id)
+    if (known !== undefined && message.term < known.term) return
+    const promise: DurablePromise = known === undefined || message.term > known.term ? { term: message.term, vote: '', acked: undefined } : known
+    this.promises.set(m.id, promise)
+    if (message.type === 'vote') promise.vote = m.id
+    if (message.type === 'voteResp' && !message.reject) promise.vote = message.to
+    // An acknowledgement below the snapshot the same turn installed is covered by that snapshot.
+    const snapshotIndex = m.storage.firstIndex() - 1
+    const acked = message.type === 'appResp' && !message.reject && message.index > (promise.acked?.index ?? 0)
+    if (acked && message.index >= snapshotIndex) promise.acked = { index: message.index, term: m.storage.term(message.index) }
+  }
+
+  /** The disk `m` restarts from keeps its promises: term, then vote and acknowledged entries of that term. */
+  private checkPromises(m: KvMember): void {
+    const promise = this.promises.get(m.id)
+    if (promise === undefined) return
+    const { hardState } = m.storage.initialState()
+    const what = `${m.id} restarts in term ${hardState.term}`
+    this.checkDurable(hardState.term >= promise.term, `${what}, but it sent messages of term ${promise.term}`)
+    if (hardState.term > promise.term) return
+    const vote = promise.vote
+    this.checkDurable(vote === '' || hardState.vote === vote, `${what} without its vote for ${vote}`)
+    const acked = promise.acked
+    if (acked === undefined) return
+    const storage = m.storage
+    // An entry compacted since is applied, hence committed: Leader Completeness guards it.
+    const compacted = acked.index < storage.firstIndex() - 1
+    const kept = acked.index <= storage.lastIndex() && (compacted || storage.term(acked.index) === acked.term)
+    this.checkDurable(kept, `${what} without entry ${acked.index} (term ${acked.term}), which it acknowledged (log ends at ${storage.lastIndex()})`)
   }
 
   /** Election Safety, and Leader Completeness for leaders of later terms (safety.ts). */
@@ -407,6 +465,10 @@ class KvSimulation implements MemberObserver {
 
   private check(condition: boolean, what: string): asserts condition {
     if (!condition) throw this.failure(what, 'invariant')
+  }
+
+  private checkDurable(condition: boolean, what: string): void {
+    if (!condition) throw this.failure(`durability: ${what}`, 'durability')
   }
 
   /** A failure naming the seed, the step, the replay command and the last events. */

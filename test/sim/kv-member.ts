@@ -14,10 +14,12 @@
  * forwards them through Raft and answers only once it applied the entry itself
  * (ARCHITECTURE.md decision 4). Quorum reads use ReadIndex and wait for the applied index to
  * reach the read point (decision 5). A crash loses everything but the disk: the log, the
- * hard state and the durable store copy. A power cut loses more: the turns that did not wait
- * for the disk (src/server/durability.ts: they only moved the commit index and applied
- * entries) are gone too, so the member restarts from the store copy and commit index of the
- * last turn that did (or of the last compaction, which the simulation treats as a sync).
+ * hard state and the durable store copy. A power cut loses more: whatever reached the disk
+ * after the last sync is gone. Each sync (a turn that src/server/durability.ts says must wait
+ * for the disk, or a compaction, which the simulation treats as one) copies the whole disk
+ * (entries, snapshot metadata, hard state, configuration and store copy), and a power cut puts
+ * that copy back. With the real rule the turns lost only moved the commit index and applied
+ * entries; a mutation that skips a sync loses entries, a term or a vote that messages relied on.
  *
  * A forwarded write that the network delivers twice enters the log once: the member drops a
  * 'prop' whose request id it has seen (src/server/recent-proposals.ts, as member.ts receive).
@@ -30,7 +32,9 @@ import {
   MemoryLogStorage,
   ProposalDroppedError,
   RawNode,
+  type ConfState,
   type Entry,
+  type HardState,
   type Logger,
   type MemberId,
   type Message,
@@ -38,6 +42,7 @@ import {
   type ReadState,
   type Ready,
   type Snapshot,
+  type SnapshotMetadata,
 } from '../../src/raft/index.js'
 import { decodeProposal, encodeWrite } from '../../src/server/proposal.js'
 import { RecentProposals } from '../../src/server/recent-proposals.js'
@@ -54,8 +59,19 @@ import { captureState, decodeState, emptyStoreState, encodeState, restoreState, 
  *   without waiting for the member to apply up to it.
  * - `duplicate-proposals-applied`: a forwarded write delivered twice is appended twice (no
  *   request-id filter), so it takes effect twice.
+ * - `entries-not-synced`: the durability rule ignores new entries, so a turn that appends
+ *   entries and acknowledges them (or counts them for the leader's commit) need not sync; a
+ *   power cut then loses entries a quorum was counted on.
+ * - `vote-not-synced`: the durability rule ignores term and vote changes, so a member grants
+ *   a vote (or raises its term) without a sync; after a power cut it may vote again in that term.
  */
-export type Mutation = 'none' | 'quorum-read-without-read-index' | 'quorum-read-before-apply' | 'duplicate-proposals-applied'
+export type Mutation =
+  | 'none'
+  | 'quorum-read-without-read-index'
+  | 'quorum-read-before-apply'
+  | 'duplicate-proposals-applied'
+  | 'entries-not-synced'
+  | 'vote-not-synced'
 
 /** What a client gets back: the store's event, or its error. */
 export type Answer = { readonly event: Event } | { readonly error: V2Error }
@@ -75,6 +91,36 @@ const simStoreLimits: StoreLimits = { ...defaultStoreLimits, historyEventsMax: 1
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} }
 
+/** The whole disk as a sync left it: what a power cut goes back to. */
+interface DiskImage {
+  readonly hardState: HardState
+  readonly confState: ConfState
+  /** Index, term and configuration of the last compacted (or installed) entry. */
+  readonly snapshot: SnapshotMetadata
+  /** The entries after `snapshot.index`, consecutive. */
+  readonly entries: readonly Entry[]
+  /** The store state recorded with the applied index. */
+  readonly state: StoreState
+}
+
+/** Copies `storage` and the store copy `state` through the storage's public API (entries are immutable). */
+function captureDisk(storage: MemoryLogStorage, state: StoreState): DiskImage {
+  const { hardState, confState } = storage.initialState()
+  const entries = storage.entries(storage.firstIndex(), storage.lastIndex() + 1, Number.POSITIVE_INFINITY)
+  return { hardState, confState, snapshot: storage.snapshot().metadata, entries, state }
+}
+
+/** A fresh storage holding exactly what `image` holds: the snapshot, then the entries and states. */
+function restoreDisk(image: DiskImage): MemoryLogStorage {
+  const storage = new MemoryLogStorage(image.confState)
+  storage.applySnapshot(image.snapshot)
+  storage.append(image.entries)
+  storage.setHardState(image.hardState)
+  storage.setConfState(image.confState)
+  assert(storage.lastIndex() === image.snapshot.index + image.entries.length, 'restoreDisk: every entry is back')
+  return storage
+}
+
 /** A quorum read waiting for its read point, then for the applied index to reach it. */
 interface WaitingRead {
   readonly key: string
@@ -83,8 +129,8 @@ interface WaitingRead {
 
 export class KvMember {
   node: RawNode | undefined
-  /** The disk: log, hard state, configuration. Survives crashes. */
-  readonly storage: MemoryLogStorage
+  /** The disk: log, hard state, configuration. Survives crashes; a power cut replaces it by `synced`. */
+  private disk: MemoryLogStorage
   /** The store state written with the applied index in the last turn (durable). */
   durable: StoreState = emptyStoreState
   restarts = 0
@@ -96,8 +142,8 @@ export class KvMember {
   private readonly reads = new Map<string, WaitingRead>()
   private pendingReads: ReadState[] = []
   private requestCounter = 0
-  /** What survives a power cut: the store copy and commit index of the last synced turn. */
-  private synced: { state: StoreState; commit: number } = { state: emptyStoreState, commit: 0 }
+  /** What survives a power cut: the disk and store copy as the last sync left them. */
+  private synced: DiskImage
   /** The term and vote on disk. */
   private persistedVote: PersistedVote = { term: 0, vote: '' }
   /** Request ids of the latest writes in the log (rebuilt from the log at each start). */
@@ -114,7 +160,13 @@ export class KvMember {
     private readonly observer: MemberObserver,
     private readonly mutation: Mutation,
   ) {
-    this.storage = new MemoryLogStorage({ voters })
+    this.disk = new MemoryLogStorage({ voters })
+    this.synced = captureDisk(this.disk, this.durable)
+  }
+
+  /** The disk: log, hard state, configuration (the one a restart reads). */
+  get storage(): MemoryLogStorage {
+    return this.disk
   }
 
   get running(): boolean {
@@ -157,13 +209,12 @@ export class KvMember {
 
   /**
    * Loses everything but the disk; waiting clients get no answer. A `powerCut` also loses
-   * what the turns since the last sync wrote without waiting for the disk.
+   * whatever reached the disk after the last sync: the disk goes back to the copy taken then.
    */
   crash(powerCut = false): void {
     if (powerCut) {
+      this.disk = restoreDisk(this.synced)
       this.durable = this.synced.state
-      const { hardState } = this.storage.initialState()
-      this.storage.setHardState({ ...hardState, commit: this.synced.commit })
     }
     this.node = undefined
     this.backend = undefined
@@ -225,7 +276,7 @@ export class KvMember {
   /** One loop turn (member.ts runTurn): the "transaction", then its effects, then advance. */
   private runTurn(node: RawNode, ready: Ready): void {
     const answers: { requestId: string; answer: Answer }[] = []
-    const mustSync = mustPersistDurably(ready, this.persistedVote)
+    const mustSync = mustPersistDurably(this.durabilityView(ready), this.persistedVote)
     if (ready.snapshot !== undefined) this.installSnapshot(ready.snapshot)
     if (ready.entries.length > 0) this.storage.append(ready.entries)
     this.recentProposals.noteEntries(ready.entries)
@@ -244,6 +295,15 @@ export class KvMember {
     this.pendingReads.push(...ready.readStates)
     this.releaseReads()
     node.advance(ready)
+  }
+
+  /** What the durability rule is shown of `ready`: all of it, unless a mutation hides a part. */
+  private durabilityView(ready: Ready): Ready {
+    if (this.mutation === 'entries-not-synced') return { ...ready, entries: [] }
+    if (this.mutation === 'vote-not-synced' && ready.hardState !== undefined) {
+      return { ...ready, hardState: { ...ready.hardState, term: this.persistedVote.term, vote: this.persistedVote.vote } }
+    }
+    return ready
   }
 
   /** Applies one committed entry, as member.ts applyEntry (deterministic: no clock). */
@@ -287,7 +347,7 @@ export class KvMember {
 
   /** Everything written so far reaches the disk (a turn's fsync syncs the earlier turns too). */
   private sync(): void {
-    this.synced = { state: this.durable, commit: this.storage.initialState().hardState.commit }
+    this.synced = captureDisk(this.disk, this.durable)
   }
 
   /** Replaces the log and the store by a leader's snapshot (Raft §7; decision 7). */
@@ -307,15 +367,16 @@ export class KvMember {
 
   /**
    * A follower that fell behind the compacted log gets the applied state itself (member.ts
-   * withState, as etcd merges its snapshot): the snapshot Raft names is replaced by one at
-   * this member's applied index, where the durable state stands after the turn.
+   * withStates, as etcd merges its snapshot): the snapshot Raft names is replaced by one at
+   * this member's applied index, where the durable state stands after the turn, with the
+   * configuration in effect there.
    */
   private withState(message: Message): Message {
     if (message.type !== 'snap' || message.snapshot === undefined) return message
     assert(this.durable.appliedIndex === this.appliedIndex, 'messages leave after the turn is durable')
     const index = this.appliedIndex
     assert(index >= message.snapshot.metadata.index, 'the applied state is at or after the compacted log')
-    const metadata = { index, term: this.storage.term(index), confState: message.snapshot.metadata.confState }
+    const metadata = { index, term: this.storage.term(index), confState: this.storage.initialState().confState }
     return { ...message, snapshot: { metadata, data: encodeState(this.durable) } }
   }
 
