@@ -21,9 +21,17 @@ if (files.length === 0) {
   console.error('no test files matched')
   process.exit(1)
 }
+/**
+ * Time after which the runner fails a test file and ends its process (ms), so that one hung
+ * test cannot hang `npm test` forever. Node 20 applies `--test-timeout` to each file as a
+ * whole (a file is one test of the runner), which bounds every test in it too. The slowest
+ * file, the durability test, takes about 26 s; the whole suite about 100 s, two files at a
+ * time.
+ */
+const fileTimeoutMs = 300_000
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-timeout=${fileTimeoutMs}`, '--test-reporter=spec', ...files],
   { stdio: 'inherit' },
 )
 process.exit(result.status ?? 1)

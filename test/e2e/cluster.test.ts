@@ -75,6 +75,19 @@ async function assertCaughtUp(load: WriteLoad, prefix: string, member: ClusterMe
   return tookMs
 }
 
+/**
+ * `member`'s Raft term as a client sees it: the `X-Raft-Term` header etcd sends with every
+ * key-space answer (here a GET of the root, 2 s at most).
+ */
+async function raftTerm(member: ClusterMember): Promise<number> {
+  const response = await fetch(`${member.clientUrl}/v2/keys/`, { signal: AbortSignal.timeout(2_000) })
+  await response.text()
+  assert.equal(response.status, 200, `GET /v2/keys/ on ${member.name}`)
+  const header = response.headers.get('x-raft-term') ?? ''
+  assert.match(header, /^[1-9][0-9]*$/, `${member.name} X-Raft-Term`)
+  return Number(header)
+}
+
 describe('a 3-member cluster', () => {
   before(async () => {
     cluster = await ArborCluster.start({
@@ -116,6 +129,7 @@ describe('a 3-member cluster', () => {
     const load = loadOn('kill', t)
     load.start()
     await sleep(800)
+    const oldTerm = await raftTerm(leader)
     const killedAtMs = Date.now()
     await c.kill(leader)
     const probe = await probeFirstWrite(survivors, 'kill/probe', { sinceMs: killedAtMs, everyMs: 20, requestTimeoutMs: 4_000, timeoutMs: 10_000 })
@@ -124,11 +138,12 @@ describe('a 3-member cluster', () => {
     await sleep(1_200)
     await load.stop()
     const newLeader = await c.waitForLeader()
-    t.diagnostic(`new leader ${newLeader.name}; ${load.acked.size} writes acknowledged ` +
+    const newTerm = await raftTerm(newLeader)
+    t.diagnostic(`new leader ${newLeader.name} in term ${newTerm} (${leader.name} led in term ${oldTerm}); ${load.acked.size} writes acknowledged ` +
       `(${[...load.acked.values()].filter((w) => w.ackedAtMs < killedAtMs).length} before the kill); ` +
       `${load.quorumReadsSeen} quorum reads checked; failures: ${load.failureSummary()}`)
     assert.ok(elapsedMs <= 2 * electionTimeoutMs + electionSlackMs, `first write after the kill took ${elapsedMs} ms`)
-    assert.notEqual(newLeader, leader)
+    assert.ok(newTerm > oldTerm, `the survivors elected a leader in a new term: ${newLeader.name} is in term ${newTerm}, ${leader.name} led in ${oldTerm}`)
     assertLinearizableReads(load)
     assert.ok(load.ackedVia(survivors.map((m) => m.name), killedAtMs + elapsedMs, Date.now()).length > 0, 'writes after the election')
     for (const write of probe.acked) load.acked.set(write.key, write)
@@ -178,6 +193,7 @@ describe('a 3-member cluster', () => {
     const load = loadOn('pause-leader', t)
     load.start()
     await sleep(500)
+    const oldTerm = await raftTerm(oldLeader)
     const pausedAtMs = Date.now()
     c.pause(oldLeader)
     t.after(() => {
@@ -185,14 +201,15 @@ describe('a 3-member cluster', () => {
     })
     const newLeader = await c.waitForLeader(others)
     const electedMs = Date.now() - pausedAtMs
+    const newTerm = await raftTerm(newLeader)
     const probe = await probeFirstWrite(others, 'pause-leader/probe', { everyMs: 20, requestTimeoutMs: 4_000, timeoutMs: 10_000 })
     await sleep(1_000)
     c.resume(oldLeader)
     await sleep(500)
     await load.stop()
-    t.diagnostic(`${newLeader.name} elected ${electedMs} ms after ${oldLeader.name} was stopped; ` +
+    t.diagnostic(`${newLeader.name} elected in term ${newTerm} ${electedMs} ms after ${oldLeader.name} (term ${oldTerm}) was stopped; ` +
       `${load.acked.size} writes acknowledged; failures: ${load.failureSummary()}`)
-    assert.notEqual(newLeader, oldLeader)
+    assert.ok(newTerm > oldTerm, `the others elected a leader in a new term: ${newLeader.name} is in term ${newTerm}, ${oldLeader.name} led in ${oldTerm}`)
     const agreed = await c.waitForLeader(c.members)
     assert.equal(agreed, newLeader, 'the old leader follows the new one')
     const oldView = await c.selfStats(oldLeader)

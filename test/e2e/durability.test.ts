@@ -1,15 +1,22 @@
 /**
- * Goal: an acknowledged write is never lost. A member that answered 2xx to a write has
- * made it durable (ARCHITECTURE.md: the Ready batch and its applied entries are committed
- * in one SQLite transaction, fsynced, before any reply), so a SIGKILL at any moment loses
- * only writes nobody was told about; and the etcd index never goes backwards.
+ * Goal: an acknowledged write is never lost. A member answers 2xx to a write only after it
+ * applied the write's log entry, and that entry was committed to SQLite with an fsync by the
+ * loop turn that appended it (src/server/durability.ts: a turn that appends entries, installs
+ * a snapshot or changes the term or vote commits durably; a turn that only moves the commit
+ * index and applies entries commits without an fsync, since a restart rebuilds the applied
+ * state from the durable log). So a SIGKILL at any moment loses only writes nobody was told
+ * about, and the etcd index never goes backwards. A SIGKILL ends the process, not the
+ * machine: what SQLite committed reaches the disk through the kernel with or without an
+ * fsync, so this test shows that nothing acknowledged lived only in the process (in memory
+ * or in an open transaction) and that a restart replays the log; it does not simulate a
+ * power cut.
  *
  * Method: 20 rounds on one data directory and one pair of ports. Each round (re)starts the
  * member, checks everything acknowledged in all earlier rounds, then runs 32 concurrent
  * clients (undici) doing PUTs of unique keys /d/<round>/<client>/<n>, POSTs of in-order
  * keys under /q/<round>, and compare-and-swap increments of /counter, and SIGKILLs the
- * member at a moment drawn from a seeded rng (50–400 ms into the load). A last restart
- * checks the last round, then SIGTERM must exit 0. `--snapshot-count 500` makes log
+ * member at a moment drawn from a seeded rng: 0–400 ms after the round's first acknowledged
+ * PUT. A last restart checks the last round, then SIGTERM must exit 0. `--snapshot-count 500` makes log
  * compaction happen during the rounds, so restarts also start from a compacted log.
  * Per-round numbers are printed as test diagnostics.
  */
@@ -42,7 +49,7 @@ interface Ledger {
   casSent: number
   /** Highest `node.value` of /counter in an acknowledged increment. */
   casHighestValue: number
-  /** Highest X-Etcd-Index in any answer (all of them reflect committed, durable state). */
+  /** Highest X-Etcd-Index in any answer (each counts applied entries, whose log entries are durable). */
   highestIndexSeen: number
 }
 

@@ -106,7 +106,6 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms))
 }
 
-/** One member of the cluster: its addresses, its data directory and its current process. */
 /**
  * Where a member runs: its listening address (default 127.0.0.1) and, for a member in
  * another network namespace, how its process is started (`argv` is node and its arguments).
@@ -118,6 +117,7 @@ export interface MemberPlacement {
   readonly spawnProcess?: (argv: readonly string[], env: NodeJS.ProcessEnv) => ChildProcess
 }
 
+/** One member of the cluster: its addresses, its data directory and its current process. */
 export class ClusterMember {
   readonly clientUrl: string
   readonly peerUrl: string
@@ -391,14 +391,6 @@ export class ArborCluster {
       await sleep(20)
     }
     throw new Error(`no agreed leader within ${timeoutMs} ms: ${views.join('; ')}`)
-  }
-
-  /** The member `/v2/members/leader` on `asked` names (by peer URL), or undefined (503). */
-  async leaderNamedBy(asked: ClusterMember): Promise<ClusterMember | undefined> {
-    const reply = await v2Request(asked.clientUrl, 'GET', '/v2/members/leader', { timeoutMs: 1_000 })
-    if (reply.status !== 200) return undefined
-    const peerUrls = (reply.json as { peerURLs: string[] }).peerURLs
-    return this.members.find((m) => peerUrls.includes(m.peerUrl))
   }
 
   /** `member`'s X-Etcd-Index (from a plain GET of the root). */

@@ -16,11 +16,17 @@ export interface ArborProcess {
   readonly child: ChildProcess
   /** Everything the member wrote to stdout and stderr so far. */
   output(): string
-  /** SIGTERM (or `signal`, e.g. SIGINT) and wait for exit; returns the exit code. */
+  /**
+   * SIGTERM (or `signal`, e.g. SIGINT) by PID and wait for the exit; SIGKILL when the process
+   * still runs `stopGraceMs` later. Returns the exit code: null when it had to be killed.
+   */
   stop(signal?: 'SIGTERM' | 'SIGINT'): Promise<number | null>
-  /** SIGKILL and wait for exit. */
+  /** SIGKILL by PID and wait for the exit. */
   kill(): Promise<void>
 }
+
+/** Time `stop()` waits after its signal before SIGKILL (ms); the same as `ArborCluster.stop`. */
+const stopGraceMs = 5_000
 
 /** A free TCP port on 127.0.0.1 (asked of the kernel, then released). */
 export async function freePort(): Promise<number> {
@@ -40,6 +46,7 @@ export function tempDir(prefix = 'arbor-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix))
 }
 
+/** Removes `dir` and everything in it; a missing `dir` is not an error. */
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true })
 }
@@ -84,23 +91,45 @@ export async function startArbor(
     child,
     output: () => output,
     stop: async (signal: 'SIGTERM' | 'SIGINT' = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
-      return exited
+      signalChild(child, signal)
+      const timer = setTimeout(() => signalChild(child, 'SIGKILL'), stopGraceMs)
+      const code = await exited
+      clearTimeout(timer)
+      return code
     },
     kill: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+      signalChild(child, 'SIGKILL')
       await exited
     },
   }
 }
 
-/** Polls `GET /health` until it answers 200 (at most 20 s). */
+/** True until `child` has exited, by an exit code or by a signal. */
+function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null
+}
+
+/** Sends `signal` to `child` by its PID; a process that already exited is skipped. */
+function signalChild(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || !isRunning(child)) return
+  try {
+    process.kill(child.pid, signal)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error
+  }
+}
+
+/**
+ * Polls `GET /health` until it answers 200 (at most 20 s; each poll 1 s at most).
+ * @throws at once when the process has exited (by an exit code or a signal), and after 20 s,
+ *         having SIGKILLed it, when it still is not healthy.
+ */
 async function waitForHealth(clientUrl: string, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 20_000
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`arbor exited with ${child.exitCode}: ${output()}`)
+    if (!isRunning(child)) throw new Error(`arbor exited (code ${child.exitCode}, signal ${child.signalCode}): ${output()}`)
     try {
-      const response = await fetch(`${clientUrl}/health`)
+      const response = await fetch(`${clientUrl}/health`, { signal: AbortSignal.timeout(1_000) })
       await response.text()
       if (response.status === 200) return
     } catch {
@@ -108,6 +137,6 @@ async function waitForHealth(clientUrl: string, child: ChildProcess, output: () 
     }
     await new Promise((r) => setTimeout(r, 100))
   }
-  child.kill('SIGKILL')
+  signalChild(child, 'SIGKILL')
   throw new Error(`arbor did not become healthy: ${output()}`)
 }

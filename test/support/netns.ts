@@ -8,9 +8,7 @@
  * while hosts reach each other through the bridge. `cut(a, b)` drops every packet between two
  * hosts, both ways, and `heal(a, b)` undoes it; traffic to and from the root namespace is never
  * cut. Names carry this process's PID (`arbt<pid>-<i>`, `arbtbr<pid>`, `arbt<pid>v<i>`) and
- * the subnet is chosen free of the machine's routes, so runs in parallel do not collide; any
- * leftover with this PID's names belongs to a dead process that had the same PID, and is
- * removed first.
+ * the subnet is chosen free of the machine's routes, so runs in parallel do not collide.
  *
  * `netnsPlacement` places a member of an `ArborCluster` in a host (so the cluster's helpers,
  * `WriteLoad`, `readValues` and `v2Request` work with it): its process runs
@@ -21,7 +19,12 @@
  * `remove()` ends every process started in the lab (by PID: SIGTERM, SIGKILL after 5 s), then
  * deletes the namespaces (which takes their veth ends and the rules along) and the bridge. If
  * the test process exits without calling it, an exit handler SIGKILLs those PIDs and deletes
- * the namespaces and the bridge synchronously.
+ * the namespaces and the bridge synchronously. A process ended by a signal (SIGKILL, or
+ * SIGTERM from the test runner's timeout) runs no exit handler: what its lab left behind is
+ * removed by the next `create` on the machine, which deletes every `arbt<pid>-*` namespace
+ * (SIGKILLing any process still in it) and every `arbtbr<pid>` and `arbt<pid>v<i>`/`p<i>`
+ * interface whose <pid> runs no more, or is this process's own (then it was a dead
+ * process's that had the same PID).
  */
 import assert from 'node:assert/strict'
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
@@ -44,7 +47,7 @@ export interface NetnsHost {
 }
 
 /** Limits of a lab. */
-export const netnsLimits = {
+const netnsLimits = {
   /** Hosts per lab: a single digit keeps interface names within Linux's 15 characters. */
   hostsMax: 9,
   /** Time one `ip`/`iptables` command may take before it counts as failed (ms). */
@@ -60,7 +63,7 @@ const needs = 'this test needs root and iproute2 (`ip netns add` must work; CI r
  * Runs `argv` in the root namespace; returns its stdout.
  * @throws with the command and its stderr when it fails or runs over `commandTimeoutMs`.
  */
-export async function runCommand(argv: readonly string[]): Promise<string> {
+async function runCommand(argv: readonly string[]): Promise<string> {
   const [command, ...args] = argv
   if (command === undefined) throw new Error('runCommand: empty command')
   try {
@@ -145,6 +148,56 @@ async function freeSubnet(pid: number): Promise<string> {
   throw new Error('no free /24 in 10.232.0.0/16: every one clashes with a route of this machine')
 }
 
+/** A lab's namespace: `arbt<pid>-<i>`, or `arbt<pid>-probe` of `assertNetnsWorks`; group 1 is the PID. */
+const labNamespacePattern = /^arbt([0-9]+)-(?:[0-9]+|probe)$/
+/** A lab's interface in the root namespace: the bridge `arbtbr<pid>` or a veth end `arbt<pid>v<i>`/`p<i>`. */
+const labLinkPattern = /^arbt(?:br([0-9]+)|([0-9]+)[vp][0-9]+)$/
+
+/** True when no process has PID `pid` (signal 0 fails with ESRCH; EPERM means it runs). */
+function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return false
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
+
+/**
+ * Removes what labs of processes that no longer run left behind, and any leftover with this
+ * process's PID (`ownPid`) in its names: first SIGKILLs the processes still in each such
+ * namespace (arbor members the dead test started), then deletes the namespaces and the
+ * interfaces. A lab of a running process is never touched.
+ */
+async function removeLeftovers(ownPid: number): Promise<void> {
+  const stale = (pid: string | undefined): boolean => pid !== undefined && (Number(pid) === ownPid || processGone(Number(pid)))
+  const namespaces: string[] = []
+  for (const line of (await runCommand(['ip', 'netns', 'list'])).split('\n')) {
+    const name = line.trim().split(/\s+/)[0] ?? ''
+    if (stale(labNamespacePattern.exec(name)?.[1])) namespaces.push(name)
+  }
+  const links: string[] = []
+  for (const line of (await runCommand(['ip', '-o', 'link', 'show'])).split('\n')) {
+    const name = /^[0-9]+:\s+([^:@\s]+)/.exec(line)?.[1] ?? ''
+    const match = labLinkPattern.exec(name)
+    if (stale(match?.[1] ?? match?.[2])) links.push(name)
+  }
+  for (const namespace of namespaces) await killProcessesIn(namespace)
+  await removeNetwork(namespaces, links)
+}
+
+/** SIGKILLs every process in `namespace` (`ip netns pids`); one that just exited is skipped. */
+async function killProcessesIn(namespace: string): Promise<void> {
+  const pids = (await runCommand(['ip', 'netns', 'pids', namespace]).catch(() => '')).split(/\s+/).filter((pid) => pid !== '')
+  for (const pid of pids) {
+    try {
+      process.kill(Number(pid), 'SIGKILL')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error
+    }
+  }
+}
+
 /** The two ends of a host's veth pair: on the bridge, and in its namespace (renamed eth0 there). */
 interface VethNames {
   readonly outside: string
@@ -192,9 +245,8 @@ export class NetnsLab {
     if (!(size >= 1 && size <= netnsLimits.hostsMax)) throw new Error(`a lab has 1..${netnsLimits.hostsMax} hosts, not ${size}`)
     const id = process.pid
     await assertNetnsWorks(`arbt${id}-probe`)
+    await removeLeftovers(id)
     const names = labNames(id, size)
-    const vethEnds = names.veths.flatMap((pair) => [pair.outside, pair.inside])
-    await removeNetwork(names.namespaces, [names.bridge, ...vethEnds])
     const subnet = await freeSubnet(id)
     const hosts = names.namespaces.map((namespace, i) => ({ index: i + 1, namespace, address: `${subnet}.${i + 1}` }))
     const built = new NetnsLab(hosts, names.bridge, subnet, 'blackhole')
@@ -241,13 +293,6 @@ export class NetnsLab {
       () => true,
       () => false,
     )
-  }
-
-  /** The host numbered `index` (1..N). @throws when there is none. */
-  host(index: number): NetnsHost {
-    const found = this.hosts.find((h) => h.index === index)
-    if (found === undefined) throw new Error(`no host ${index} in the lab`)
-    return found
   }
 
   /**
@@ -341,7 +386,7 @@ function signalChild(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 /** Ports every member placed in a namespace listens on, on its own address. */
-export const netnsMemberPorts = { client: 2379, peer: 2380 } as const
+const netnsMemberPorts = { client: 2379, peer: 2380 } as const
 
 /**
  * Where an arbor member in `host`'s namespace runs (an `ArborCluster` placement): it listens
