@@ -57,6 +57,7 @@ export class Metrics {
     loopGauge('etcd_server_proposals_committed_total', 'The Raft commit index.', (s) => s.commitIndex)
     loopGauge('etcd_server_proposals_applied_total', 'The last log index applied to the store.', (s) => s.appliedIndex)
     loopGauge('etcd_server_proposals_pending', 'Writes proposed on this member, waiting to be applied.', (s) => s.pendingWrites)
+    loopGauge('arbor_writes_awaiting_leader', 'Writes made while no leader was known, held until one is.', (s) => s.writesAwaitingLeader)
     loopCounter(this.registry, 'arbor_loop_turns_total', 'Member-loop turns (one transaction each).', () => member.loopStats().turns)
     loopCounter(
       this.registry,

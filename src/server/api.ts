@@ -40,6 +40,8 @@ export interface LoopStats {
   appliedIndex: number
   /** Writes waiting to be applied on this member. */
   pendingWrites: number
+  /** Writes made while no leader was known, held until one is (timed-out ones may linger until the next such write). */
+  writesAwaitingLeader: number
 }
 
 /** The member as the HTTP layer sees it. Errors are V2Errors (etcd codes). */

@@ -230,6 +230,7 @@ export class Member implements MemberApi {
       commitIndex: this.parts.raft.commitIndex(),
       appliedIndex: this.appliedIndex,
       pendingWrites: this.writes.size,
+      writesAwaitingLeader: this.awaitingLeader.length,
     }
   }
 
@@ -418,6 +419,10 @@ export class Member implements MemberApi {
       this.parts.raft.propose(data)
     } catch (error) {
       if (!(error instanceof ProposalDroppedError)) throw error
+      // Writes that timed out while waiting are dropped here, not only once a leader is
+      // known: a long election or a minority partition must not grow this list. Every live
+      // entry has a waiter, so a list longer than the waiters holds dead ones.
+      if (this.awaitingLeader.length >= this.writes.size) this.awaitingLeader = this.awaitingLeader.filter((w) => this.writes.has(w.requestId))
       this.awaitingLeader.push({ data, requestId })
       return
     }

@@ -257,6 +257,18 @@ describe('Raft failures become 300 errors (spec §6.3)', () => {
     assert.deepEqual(await write, { errorCode: 300, cause: 'etcdserver: request timed out', index: 0 })
   })
 
+  test('writes that timed out while no leader was known are not held for one: the held writes stay within pendingProposalsMax', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] })
+    const m = await startTestMember({ mode: 'noLeader', member: { heartbeatIntervalMs: 3_600_000, requestTimeoutMs: 1_000, pendingProposalsMax: 3 } })
+    t.after(() => m.close())
+    for (let round = 0; round < 20; round++) {
+      const writes = [1, 2, 3].map((i) => failure(m.member.write(set(`/r${round}/${i}`, 'v'))))
+      t.mock.timers.tick(1_000)
+      for (const write of writes) assert.equal((await write).cause, 'etcdserver: request timed out')
+      assert.ok(m.member.loopStats().writesAwaitingLeader <= 3, `round ${round}: ${m.member.loopStats().writesAwaitingLeader} held`)
+    }
+  })
+
   test('a write made without a leader is proposed once a leader is known', async (t) => {
     const proposed: string[] = []
     const m = await startTestMember({
