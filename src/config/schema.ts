@@ -230,6 +230,11 @@ function checkMember(config: FieldValues, ctx: z.RefinementCtx): void {
     const message = `must be at least 5 times heartbeat-interval (${heartbeatIntervalMs} ms), as etcd requires`
     ctx.addIssue({ code: 'custom', path: ['electionTimeoutMs'], message })
   }
+  if (config.headersTimeoutMs > config.requestReceiveTimeoutMs) {
+    // Node refuses to start a server whose headers timeout exceeds its request timeout.
+    const message = `must be at most request-receive-timeout-ms (${config.requestReceiveTimeoutMs} ms): the headers are part of the request`
+    ctx.addIssue({ code: 'custom', path: ['headersTimeoutMs'], message })
+  }
   const self = config.initialCluster.find((m) => m.name === name)
   if (self === undefined) {
     ctx.addIssue({ code: 'custom', path: ['initialCluster'], message: `must list this member's name "${name}"` })

@@ -311,6 +311,7 @@ describe('one-line errors', () => {
     { argv: ['--heartbeat-interval', '1.5'], message: 'invalid value "1.5" for --heartbeat-interval: expected a positive integer (ms)' },
     { argv: ['--heartbeat-interval', '300'], message: 'invalid value "1000" for --election-timeout (default): must be at least 5 times heartbeat-interval (300 ms), as etcd requires' },
     { argv: ['--heartbeat-interval', '300', '--election-timeout', '1000'], message: 'invalid value "1000" for --election-timeout: must be at least 5 times heartbeat-interval (300 ms), as etcd requires' },
+    { argv: ['--headers-timeout-ms', '40000'], message: 'invalid value "40000" for --headers-timeout-ms: must be at most request-receive-timeout-ms (30000 ms): the headers are part of the request' },
     { argv: ['--election-timeout', '60000'], message: 'invalid value "60000" for --election-timeout: expected a positive integer (ms) no greater than 50000' },
     { argv: ['--snapshot-count', 'x'], message: 'invalid value "x" for --snapshot-count: expected a non-negative integer (entries)' },
     { argv: ['--max-request-bytes', 'abc'], message: 'invalid value "abc" for --max-request-bytes: expected a non-negative integer (bytes)' },

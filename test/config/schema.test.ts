@@ -193,6 +193,13 @@ describe('cross-field rules', () => {
       message: 'must be at least 5 times heartbeat-interval (300 ms), as etcd requires',
     })
   })
+  test('a headers timeout above the request-receive timeout is refused; equal is accepted', () => {
+    assert.deepEqual(messageOf({ headersTimeoutMs: 2_001, requestReceiveTimeoutMs: 2_000 }), {
+      path: ['headersTimeoutMs'],
+      message: 'must be at most request-receive-timeout-ms (2000 ms): the headers are part of the request',
+    })
+    assert.equal(messageOf({ headersTimeoutMs: 2_000, requestReceiveTimeoutMs: 2_000 }), undefined)
+  })
   test('the initial cluster must name this member', () => {
     assert.deepEqual(messageOf({ name: 'x', initialCluster: [{ name: 'default', peerUrls: ['http://127.0.0.1:2380'] }] }), {
       path: ['initialCluster'],
