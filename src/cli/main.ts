@@ -12,7 +12,7 @@ import { SeededRng, systemClock } from '../lib/index.js'
 import { RawNode } from '../raft/index.js'
 import { Member, type MemberInfo, type MemberStorage } from '../server/index.js'
 import { SqliteStoreBackend, exportState, importState } from '../storage/index.js'
-import { PeerTransport, buildPeerApp, peerAppDefaults, transportDefaults } from '../transport/index.js'
+import { PeerTransport, buildPeerApp, peerAppDefaults, raftBodyBytesFor, transportDefaults } from '../transport/index.js'
 import { Store } from '../store/index.js'
 import { openMember, type OpenedMember } from './bootstrap.js'
 import { arborVersion } from './version.js'
@@ -60,7 +60,7 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
     members: () => opened.meta.listMembers(),
     isRemoved: (id) => opened.meta.isRemoved(id),
     version: { etcdserver: '3.4.23', etcdcluster: '3.4.0' },
-    settings: peerAppDefaults,
+    settings: { ...peerAppDefaults, raftBodyBytesMax: peerBodyBytesMax(config) },
     logger: logger.child({ module: 'transport' }),
   })
   const apps = config.listenClientUrls.map((url) => ({ address: bindAddressOf(url), app: buildApp(member, httpSettingsOf(config), logger) }))
@@ -191,3 +191,9 @@ function httpSettingsOf(config: MemberConfig) {
 }
 
 main()
+
+/** POST /raft bodies this member accepts: room for any write its client limits let in (bytes). */
+function peerBodyBytesMax(config: MemberConfig): number {
+  const requestBytesMax = config.requestBodyBytesMax + config.headerBytesMax
+  return Math.max(peerAppDefaults.raftBodyBytesMax, raftBodyBytesFor(requestBytesMax, transportDefaults.batchBytesMax))
+}

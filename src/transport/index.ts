@@ -13,7 +13,7 @@ export { PeerTransport, type PeerTransportOptions } from './peer-transport.js'
 export { buildPeerApp, type PeerAppOptions, type ReceivedSnapshot } from './peer-app.js'
 export { fetchPeerMembers, fetchPeerVersion, PeerRequestError, type PeerClientSettings, type RemoteCluster } from './peer-client.js'
 export type { PeerStats, LatencyStats } from './peer-stats.js'
-export { transportDefaults, peerAppDefaults, type TransportSettings, type PeerAppSettings } from './settings.js'
+export { transportDefaults, peerAppDefaults, raftBodyBytesFor, type TransportSettings, type PeerAppSettings } from './settings.js'
 export {
   encodeBatch,
   decodeBatch,

@@ -56,7 +56,9 @@ export const transportDefaults: TransportSettings = {
 export interface PeerAppSettings {
   /**
    * Largest POST /raft body (bytes). Must exceed the senders' `batchBytesMax` by the largest
-   * entry a member accepts (a batch holds at least one message) plus JSON overhead.
+   * entry a member accepts (a batch holds at least one message) plus JSON overhead: the CLI
+   * raises it to `raftBodyBytesFor` the client limits, or a peer refuses a large write with
+   * 413 forever and the leader resends it forever.
    */
   readonly raftBodyBytesMax: number
   /** Largest POST /raft/snapshot body (bytes): the senders' `snapshotChunkBytesMax` or more. */
@@ -69,6 +71,20 @@ export interface PeerAppSettings {
   readonly keepAliveTimeoutMs: number
   /** Time allowed to receive one whole request (ms); closes stalled senders. */
   readonly requestReceiveTimeoutMs: number
+}
+
+/**
+ * The smallest POST /raft body limit (bytes) that still admits any write a member accepts:
+ * a batch holds up to `batchBytesMax` bytes of entry data (at most doubled by the batch's
+ * JSON: the entry's own JSON escapes stay, its quotes and backslashes gain one) plus one
+ * entry of any size. A client's request is escaped twice on its way: its bytes become JSON
+ * inside the entry, and the entry becomes a JSON string inside the batch, so one byte of the
+ * request grows to at most 7 (a control character: `\u0001`, then `\\u0001`). Up to 4 MiB
+ * more covers the messages' other fields.
+ * @param requestBytesMax the largest client request a member accepts (body and headers).
+ */
+export function raftBodyBytesFor(requestBytesMax: number, batchBytesMax: number): number {
+  return 2 * batchBytesMax + 7 * requestBytesMax + 4 * 1024 * 1024
 }
 
 /** Defaults for `PeerAppSettings`. */
