@@ -8,6 +8,7 @@ import { after } from 'node:test'
 import { MemoryStoreBackend, type StoreBackend } from '../../src/store/index.js'
 import { SqliteStoreBackend } from '../../src/storage/index.js'
 import { runStoreBackendContract } from './store-backend-contract.js'
+import { runStoreBackendContract as runStoreTestsContract } from '../store/store-backend-contract.js'
 import { TempDatabases } from './temp-database.js'
 
 const temp = new TempDatabases()
@@ -19,3 +20,5 @@ function sqliteBackend(): StoreBackend {
 
 runStoreBackendContract('MemoryStoreBackend', () => new MemoryStoreBackend())
 runStoreBackendContract('SqliteStoreBackend', sqliteBackend)
+// The store module's own contract cases (test/store), run on SQLite as its header promises.
+runStoreTestsContract('SqliteStoreBackend (store cases)', sqliteBackend)
