@@ -86,6 +86,9 @@ function migrate(sql: Database.Database, from: number): void {
     sql.exec(script)
     sql.prepare('UPDATE meta SET value = ? WHERE key = ?').run(from + 1, metaKey.schemaVersion)
   }).immediate()
+  // A migration rewrites whole tables: fold them into the file now rather than keep a WAL
+  // of their size until the next checkpoint.
+  sql.pragma('wal_checkpoint(TRUNCATE)')
 }
 
 /**

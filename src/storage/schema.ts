@@ -124,7 +124,7 @@ CREATE TABLE nodes_v2 (
   expires_at_ms  INTEGER
 ) WITHOUT ROWID;
 INSERT INTO nodes_v2 (key, dir, value, created_index, modified_index, expires_at_ms)
-  SELECT key, dir, value, created_index, modified_index, expires_at_ms FROM nodes;
+  SELECT key, dir, value, created_index, modified_index, expires_at_ms FROM nodes ORDER BY key;
 DROP TABLE nodes;
 ALTER TABLE nodes_v2 RENAME TO nodes;
 CREATE INDEX nodes_by_expiry ON nodes (expires_at_ms, key) WHERE expires_at_ms IS NOT NULL;
