@@ -19,9 +19,9 @@ member() {
     --listen-client-urls "http://127.0.0.1:${client[$name]}" --advertise-client-urls "http://127.0.0.1:${client[$name]}" \
     --listen-peer-urls "http://127.0.0.1:${peer[$name]}" --initial-advertise-peer-urls "http://127.0.0.1:${peer[$name]}" \
     --initial-cluster-token arbor-cluster-1 --initial-cluster "$cluster" --initial-cluster-state new \
-    2>&1 | sed -u "s/^/$name | /" &
-  sleep 0.2
-  pgrep -f -n -- "--name $name --data-dir cluster.arbor/$name" > "cluster.arbor/$name.pid"
+    > >(sed -u "s/^/$name | /") 2>&1 &
+  # $! is node's own PID (its output goes through a process substitution, not a pipe).
+  echo $! > "cluster.arbor/$name.pid"
 }
 
 npm run build --silent
@@ -32,4 +32,6 @@ if [ "${1:-}" = member ]; then
 fi
 trap 'for n in infra1 infra2 infra3; do [ -f cluster.arbor/$n.pid ] && kill -TERM "$(cat cluster.arbor/$n.pid)" 2>/dev/null; done; wait' INT TERM
 for name in infra1 infra2 infra3; do member "$name"; done
+echo "cluster: clients http://127.0.0.1:2379, :22379, :32379. For one member (e.g. infra2):"
+echo "  stop: kill -TERM \"\$(cat cluster.arbor/infra2.pid)\"   kill: kill -KILL \"\$(cat cluster.arbor/infra2.pid)\"   start again: scripts/cluster.sh member infra2"
 wait
