@@ -8,7 +8,7 @@
  * Turns are scheduled with setImmediate, so every request that arrived during one pass of
  * the event loop is proposed before the next turn and lands in the same batch.
  */
-import { assert, type Clock } from '../lib/index.js'
+import { assert, goRfc3339Nano, type Clock } from '../lib/index.js'
 import {
   ProposalDroppedError,
   type ConfChange,
@@ -28,7 +28,7 @@ import { mustPersistDurably, type PersistedVote } from './durability.js'
 import { Waiters } from './waiters.js'
 import { MembershipError } from './membership-error.js'
 import { memberIdOf } from './identity.js'
-import { goDuration, rfc3339Nano } from './time-format.js'
+import { goDuration } from './time-format.js'
 
 /** Settings of the member loop; every one comes from config. */
 export interface MemberSettings {
@@ -212,11 +212,11 @@ export class Member implements MemberApi {
       name: this.parts.settings.name,
       id: this.memberId,
       state: this.role,
-      startTime: rfc3339Nano(this.startTimeMs),
+      startTime: goRfc3339Nano(this.startTimeMs),
       leaderInfo: {
         leader: this.leaderId,
         uptime: goDuration(nowMs - this.leaderSinceMs),
-        startTime: rfc3339Nano(this.leaderSinceMs),
+        startTime: goRfc3339Nano(this.leaderSinceMs),
       },
       recvAppendRequestCnt: this.appendsReceived,
       sendAppendRequestCnt: this.appendsSent,

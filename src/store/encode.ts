@@ -2,7 +2,7 @@
  * Go-compatible JSON of v2 nodes and events, byte for byte as etcd 3.4 writes them
  * (spec v2-api.md §1.4, §4.1, §4.2, §4.5; etcd v2store node_extern.go and event.go).
  */
-import { assert, goJsonString } from '../lib/index.js'
+import { assert, goJsonString, goRfc3339Nano } from '../lib/index.js'
 import { ROOT_KEY } from './key-path.js'
 import type { Action, EtcdIndex, NodeRecord } from './types.js'
 
@@ -100,7 +100,7 @@ function headFields(view: NodeView, nowMs: number): string[] {
   if (view.value !== undefined) fields.push(`"value":${goJsonString(view.value)}`)
   if (view.dir) fields.push('"dir":true')
   if (view.expiresAtMs !== null) {
-    fields.push(`"expiration":"${formatExpiration(view.expiresAtMs)}"`)
+    fields.push(`"expiration":"${goRfc3339Nano(view.expiresAtMs)}"`)
     const ttl = ttlSecondsAt(view.expiresAtMs, nowMs)
     if (ttl !== 0) fields.push(`"ttl":${ttl}`)
   }
@@ -123,18 +123,4 @@ function tailFields(view: NodeView): string[] {
 export function ttlSecondsAt(expiresAtMs: number, nowMs: number): number {
   const leftMs = expiresAtMs - nowMs
   return Math.trunc(leftMs / 1000) + (leftMs % 1000 > 0 ? 1 : 0)
-}
-
-/**
- * RFC 3339 in UTC with the fraction's trailing zeros dropped, as Go's RFC3339Nano:
- * 1795218066900 → '2026-11-20T23:41:06.9Z'; a whole second has no fraction.
- *
- * @param expiresAtMs integer ms since the epoch, within years 1970..9999.
- */
-export function formatExpiration(expiresAtMs: number): string {
-  assert(Number.isSafeInteger(expiresAtMs), 'expiresAtMs is an integer')
-  const iso = new Date(expiresAtMs).toISOString()
-  assert(iso.length === 24, 'expiry within years 0000..9999')
-  const fraction = iso.slice(20, 23).replace(/0+$/, '')
-  return fraction === '' ? `${iso.slice(0, 19)}Z` : `${iso.slice(0, 19)}.${fraction}Z`
 }

@@ -14,7 +14,6 @@ export {
   encodeActionOnly,
   encodeEvent,
   encodeNode,
-  formatExpiration,
   nodeView,
   ttlSecondsAt,
   type NodeView,

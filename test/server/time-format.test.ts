@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { goDuration, rfc3339Nano } from '../../src/server/time-format.js'
+import { goRfc3339Nano as rfc3339Nano } from '../../src/lib/index.js'
+import { goDuration } from '../../src/server/time-format.js'
 
 test('rfc3339Nano drops trailing zeros of the fraction, and a whole second has none', () => {
   assert.equal(rfc3339Nano(Date.UTC(2026, 10, 20, 23, 36, 4, 30)), '2026-11-20T23:36:04.03Z')

@@ -9,10 +9,10 @@ import {
   encodeActionOnly,
   encodeEvent,
   encodeNode,
-  formatExpiration,
   ttlSecondsAt,
   type NodeView,
 } from '../../src/store/index.js'
+import { goRfc3339Nano as formatExpiration } from '../../src/lib/index.js'
 
 /** A node view with etcd's empty defaults, overridden by `more`. */
 function view(more: Partial<NodeView>): NodeView {
