@@ -186,11 +186,18 @@ export class Raft {
 
   // ---- roles ------------------------------------------------------------------------------
 
-  /** Clears the per-term state when entering a role; a new term forgets the vote. */
+  /**
+   * Clears the per-term state when entering a role; a new term forgets the vote. A new term
+   * also drops the messages of older terms not yet handed out: the Ready that will carry
+   * them persists the log as it is now, so an acknowledgement made before a newer leader cut
+   * the acknowledged entries would leave claiming entries this member no longer holds (and
+   * an older leader could count it toward a commit, §5.3). Raft tolerates the loss.
+   */
   private reset(term: Term): void {
     if (this.term !== term) {
       this.term = term
       this.vote = ''
+      this.msgs = this.msgs.filter((m) => m.term === 0 || m.term >= term)
     }
     this.leaderId = ''
     this.electionElapsed = 0

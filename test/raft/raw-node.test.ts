@@ -203,3 +203,17 @@ test('a read on a single voter is answered in the next Ready at the commit index
   node.readIndex('r1')
   assert.deepEqual(node.ready().readStates, [{ index: 1, context: 'r1' }])
 })
+
+test('an acknowledgement of entries a newer leader cut before the Ready is never handed out', () => {
+  const storage = new MemoryLogStorage({ voters: ['a', 'b', 'c'] })
+  const node = new RawNode(config('c'), storage, new SeededRng(7), quiet)
+  const entry = (index: number, term: number) => ({ index, term, type: 'normal' as const, data: `e${index}t${term}` })
+  // The leader of term 1 appends entries 1..2; the follower acknowledges index 2 (not yet handed out).
+  node.step(newMessage('app', 'a', 'c', { term: 1, index: 0, logTerm: 0, entries: [entry(1, 1), entry(2, 1)], commit: 0 }))
+  // In the same turn, the leader of term 2 cuts entry 2 (it holds 1 and its own 2).
+  node.step(newMessage('app', 'b', 'c', { term: 2, index: 1, logTerm: 1, entries: [entry(2, 2)], commit: 0 }))
+  const ready = node.ready()
+  assert.deepEqual(ready.entries.map((e) => `${e.index}/${e.term}`), ['1/1', '2/2'])
+  const acks = ready.messages.filter((m) => m.type === 'appResp' && !m.reject).map((m) => `${m.to} term ${m.term} index ${m.index}`)
+  assert.deepEqual(acks, ['b term 2 index 2'], 'only the newer leader hears an acknowledgement, of what is persisted')
+})
