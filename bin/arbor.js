@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// The `arbor` command: runs the compiled member (`npm run build` first when working from source).
-import '../dist/src/cli/main.js'
+// The `arbor` command: runs the built package (`dist/`, compiled once at install by `prepare`).
+import '../dist/arbor.mjs'

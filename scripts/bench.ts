@@ -1,7 +1,7 @@
 /**
  * Benchmark: arbor against etcd 3.4 (v2 API) on the same machine, same flags, same load.
  *
- * Builds arbor (tsc → dist/), then for each server in turn — never both at once, so they do
+ * Builds arbor (dist/arbor.mjs), then for each server in turn — never both at once, so they do
  * not compete for the cores — starts a fresh cluster (temporary data directories, free
  * loopback ports, logging at warn), runs the workloads against it, and stops it by PID:
  *   put-1/16/64/256  PUT value=<64 bytes> to a new key each time, at 1, 16, 64, 256 clients
@@ -221,15 +221,12 @@ function allWorkloads(settings: Settings): Workload[] {
   ]
 }
 
-/** Compiles src/ to dist/ with tsc; type errors are reported, but the emitted code is used. */
+/** Builds dist/arbor.mjs as `npm install` does (`npm run build`), so the bench runs the current sources. */
 function build(): void {
-  process.stderr.write('bench: building arbor (tsc -p tsconfig.build.json)\n')
-  const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc')
-  const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: repoRoot, encoding: 'utf8' })
+  process.stderr.write('bench: building arbor (npm run build)\n')
+  const result = spawnSync(process.execPath, [join(repoRoot, 'scripts/build.mjs')], { cwd: repoRoot, encoding: 'utf8' })
   if (result.status === 0) return
-  process.stderr.write(`bench: tsc exited with ${result.status}:\n${(result.stdout + result.stderr).slice(0, 4000)}\n`)
-  if (!existsSync(arborMainJs)) throw new Error(`tsc produced no ${arborMainJs}`)
-  process.stderr.write('bench: continuing with the JavaScript tsc emitted\n')
+  throw new Error(`bench: the build exited with ${result.status}:\n${(result.stdout + result.stderr).slice(0, 4000)}`)
 }
 
 /**

@@ -15,7 +15,7 @@ mkdir -p cluster.arbor
 
 member() {
   local name=$1
-  node dist/src/cli/main.js --name "$name" --data-dir "cluster.arbor/$name" \
+  node dist/arbor.mjs --name "$name" --data-dir "cluster.arbor/$name" \
     --listen-client-urls "http://127.0.0.1:${client[$name]}" --advertise-client-urls "http://127.0.0.1:${client[$name]}" \
     --listen-peer-urls "http://127.0.0.1:${peer[$name]}" --initial-advertise-peer-urls "http://127.0.0.1:${peer[$name]}" \
     --initial-cluster-token arbor-cluster-1 --initial-cluster "$cluster" --initial-cluster-state new \

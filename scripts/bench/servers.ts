@@ -22,7 +22,7 @@ export const etcdPath = '/usr/bin/etcd'
 export const repoRoot = resolve(import.meta.dirname, '../..')
 
 /** arbor's entry point after `tsc -p tsconfig.build.json`. */
-export const arborMainJs = join(repoRoot, 'dist/src/cli/main.js')
+export const arborMainJs = join(repoRoot, 'dist/arbor.mjs')
 
 /** Bytes of a member's stdout+stderr kept for error messages (the tail). */
 const outputBytesMax = 64 * 1024

@@ -1,199 +1,33 @@
 /**
  * @module cli
- * The `arbor` command: reads config (flags, ETCD_* variables, --config-file), builds the
- * member from its parts, serves clients, and stops cleanly on SIGTERM/SIGINT. The
+ * The `arbor` command. With no command word it runs a member, as `etcd` does; a first word
+ * naming a command runs that command instead (one file each under `commands/`). The
  * composition root: the only code that touches `process`.
  */
-import { readFileSync } from 'node:fs'
-import pino from 'pino'
-import { ConfigError, bindAddressOf, loadConfig, versionText, type MemberConfig } from '../config/index.js'
-import { buildApp } from '../http/index.js'
-import { SeededRng, systemClock } from '../lib/index.js'
-import { RawNode } from '../raft/index.js'
-import { Member, type MemberInfo, type MemberStorage } from '../server/index.js'
-import { SqliteStoreBackend, exportState, importState } from '../storage/index.js'
-import { PeerTransport, buildPeerApp, peerAppDefaults, raftBodyBytesFor, transportDefaults } from '../transport/index.js'
-import { Store } from '../store/index.js'
-import { openMember, type OpenedMember } from './bootstrap.js'
-import { arborVersion } from './version.js'
-import { lockDataDir } from './data-dir-lock.js'
+import { runMemberCommand } from './commands/member.js'
 
-function main(): void {
-  let loaded
-  try {
-    loaded = loadConfig(process.argv.slice(2), process.env, (path) => readFileSync(path, 'utf8'))
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error
-    process.stderr.write(`arbor: ${error.message}\n`)
-    process.exit(2)
-  }
-  if (loaded.kind === 'help') {
-    process.stdout.write(loaded.text + '\n')
-    process.exit(0)
-  }
-  if (loaded.kind === 'version') {
-    process.stdout.write(
-      versionText({ arborVersion, nodeVersion: process.version, platform: process.platform, arch: process.arch }),
-    )
-    process.exit(0)
-  }
-  void run(loaded.config, loaded.warnings)
-}
+/**
+ * The commands that are not a member, by the word that names them: each takes the words
+ * after its name and resolves to the process exit code (0 done, 1 failed, 2 bad usage).
+ */
+const commands: Readonly<Record<string, (argv: readonly string[]) => Promise<number>>> = {}
 
-async function run(config: MemberConfig, warnings: readonly string[]): Promise<void> {
-  const logger = pino({ level: config.logLevel === 'panic' || config.logLevel === 'fatal' ? 'fatal' : config.logLevel })
-  for (const warning of warnings) logger.warn(warning)
-  let opened: OpenedMember
-  let unlock: () => void
-  try {
-    unlock = lockDataDir(config.dataDir)
-    opened = await openMember(config)
-  } catch (error) {
-    process.stderr.write(`arbor: cannot open data directory ${config.dataDir}: ${(error as Error).message}\n`)
-    process.exit(2)
+function main(argv: readonly string[]): void {
+  const name = argv[0]
+  const command = name === undefined ? undefined : commands[name]
+  if (command === undefined) {
+    runMemberCommand(argv)
+    return
   }
-  const { member, transport } = buildMember(config, opened, logger)
-  const peerApp = buildPeerApp({
-    clusterId: opened.clusterId,
-    memberId: opened.memberId,
-    onMessages: (messages) => member.receive(messages),
-    members: () => opened.meta.listMembers(),
-    isRemoved: (id) => opened.meta.isRemoved(id),
-    version: { etcdserver: '3.4.23', etcdcluster: '3.4.0' },
-    settings: { ...peerAppDefaults, raftBodyBytesMax: peerBodyBytesMax(config) },
-    logger: logger.child({ module: 'transport' }),
-  })
-  const apps = config.listenClientUrls.map((url) => ({ address: bindAddressOf(url), app: buildApp(member, httpSettingsOf(config), logger) }))
-  const peerApps = config.listenPeerUrls.map((url, i) => ({ address: bindAddressOf(url), app: i === 0 ? peerApp : undefined }))
-  try {
-    const first = peerApps[0]
-    if (first !== undefined) await peerApp.listen({ host: first.address.host, port: first.address.port })
-    member.start()
-    for (const { address, app } of apps) {
-      await app.listen({ host: address.host, port: address.port })
-    }
-  } catch (error) {
-    process.stderr.write(`arbor: cannot listen: ${(error as Error).message}\n`)
-    member.stop()
-    opened.db.close()
-    process.exit(2)
-  }
-  logger.info(
-    {
-      name: config.name,
-      memberId: opened.memberId,
-      clusterId: opened.clusterId,
-      clientUrls: config.listenClientUrls,
-      peerUrls: config.listenPeerUrls,
-      dataDir: config.dataDir,
+  command(argv.slice(1)).then(
+    (code) => {
+      process.exitCode = code
     },
-    'serving clients',
+    (error: unknown) => {
+      process.stderr.write(`arbor ${name}: ${(error as Error).stack ?? String(error)}\n`)
+      process.exitCode = 1
+    },
   )
-  let stopping = false
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return
-    stopping = true
-    logger.info({ signal }, 'stopping')
-    await member.stopGracefully(config.electionTimeoutMs)
-    void Promise.all([...apps.map(({ app }) => app.close()), peerApp.close(), transport.stop()]).finally(() => {
-      opened.db.close()
-      unlock()
-      process.exit(0)
-    })
-  }
-  process.once('SIGTERM', () => void shutdown('SIGTERM'))
-  process.once('SIGINT', () => void shutdown('SIGINT'))
-  member.onRemoved(() => void shutdown('removed from the cluster'))
 }
 
-function buildMember(config: MemberConfig, opened: OpenedMember, logger: pino.Logger): { member: Member; transport: PeerTransport } {
-  const { db, log, meta, memberId, clusterId } = opened
-  const storage: MemberStorage = {
-    log,
-    transaction: (fn, durable) => db.transaction(fn, durable),
-    appliedIndex: () => meta.appliedIndex(),
-    setAppliedIndex: (index) => meta.setAppliedIndex(index),
-    members: () => meta.listMembers(),
-    upsertMember: (m) => meta.upsertMember(m),
-    removeMember: (id) => meta.removeMember(id),
-    isRemoved: (id) => meta.isRemoved(id),
-    exportState: () => exportState(db),
-    importState: (data) => importState(db, data),
-  }
-  const raft = new RawNode(
-    {
-      id: memberId,
-      electionTicks: Math.max(2, Math.round(config.electionTimeoutMs / config.heartbeatIntervalMs)),
-      heartbeatTicks: 1,
-      preVote: true,
-      checkQuorum: true,
-      messageBytesMax: 1024 * 1024,
-      inflightMessagesMax: 256,
-      appliedIndex: meta.appliedIndex(),
-    },
-    log,
-    new SeededRng(Date.now() ^ process.pid),
-    logger.child({ module: 'raft' }),
-  )
-  const store = new Store(new SqliteStoreBackend(db), {
-    historyEventsMax: config.historyEventsMax,
-    watchersMax: config.watchersMax,
-  })
-  let member: Member | undefined
-  const transport = new PeerTransport({
-    clusterId,
-    memberId,
-    settings: transportDefaults,
-    logger: logger.child({ module: 'transport' }),
-    reportUnreachable: (id) => member?.reportUnreachable(id),
-    reportSnapshot: (id, ok) => member?.reportSnapshot(id, ok),
-    reportRemoved: () => member?.noteRemoved(),
-  })
-  const setPeers = (members: readonly MemberInfo[]): void => {
-    const wanted = new Set(members.filter((m) => m.id !== memberId).map((m) => m.id))
-    for (const peer of transport.peerList()) if (!wanted.has(peer.memberId)) void transport.removePeer(peer.memberId)
-    for (const m of members) if (m.id !== memberId) transport.updatePeer(m.id, m.peerUrls)
-  }
-  setPeers(meta.listMembers())
-  member = new Member({
-    raft,
-    store,
-    storage,
-    peers: { send: (messages) => transport.send(messages), setPeers, stats: () => transport.stats() },
-    clock: systemClock,
-    logger: logger.child({ module: 'server' }),
-    settings: {
-      memberId,
-      clusterId,
-      name: config.name,
-      heartbeatIntervalMs: config.heartbeatIntervalMs,
-      requestTimeoutMs: config.requestTimeoutMs,
-      pendingProposalsMax: config.pendingProposalsMax,
-      snapshotCount: config.snapshotCount,
-      syncIntervalMs: config.syncIntervalMs,
-      clientUrls: config.advertiseClientUrls,
-    },
-  })
-  return { member, transport }
-}
-
-function httpSettingsOf(config: MemberConfig) {
-  return {
-    corsOrigins: config.cors === '*' ? [] : config.cors,
-    requestBodyBytesMax: config.requestBodyBytesMax,
-    watcherEventsMax: config.watcherEventsMax,
-    limits: { keyBytesMax: config.keyBytesMax, keyDepthMax: config.keyDepthMax, valueBytesMax: config.valueBytesMax },
-    headersTimeoutMs: config.headersTimeoutMs,
-    requestReceiveTimeoutMs: config.requestReceiveTimeoutMs,
-    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
-    headerBytesMax: config.headerBytesMax,
-  }
-}
-
-main()
-
-/** POST /raft bodies this member accepts: room for any write its client limits let in (bytes). */
-function peerBodyBytesMax(config: MemberConfig): number {
-  const requestBytesMax = config.requestBodyBytesMax + config.headerBytesMax
-  return Math.max(peerAppDefaults.raftBodyBytesMax, raftBodyBytesFor(requestBytesMax, transportDefaults.batchBytesMax))
-}
+main(process.argv.slice(2))

@@ -20,6 +20,8 @@ import { request } from 'undici'
 import { freePort, removeDir, tempDir } from './arbor-process.js'
 
 const mainTs = resolve(import.meta.dirname, '../../src/cli/main.ts')
+/** The built member that `npm start` and the `arbor` bin run (made by `npm run build`, at install). */
+export const builtMainJs = resolve(import.meta.dirname, '../../dist/arbor.mjs')
 /** tsx's loader by URL, so a member's working directory does not matter. */
 const tsxLoader = import.meta.resolve('tsx')
 
@@ -33,6 +35,8 @@ export interface ClusterOptions {
   readonly electionTimeoutMs?: number
   /** More flags for every member, e.g. ['--request-timeout-ms', '1000']. */
   readonly extraArgs?: readonly string[]
+  /** What runs: the TypeScript sources through tsx (default), or the built package (`dist/`). */
+  readonly entry?: 'source' | 'built'
   /** --log-level of every member (default 'info': role and leader changes are logged). */
   readonly logLevel?: string
   /**
@@ -167,12 +171,15 @@ export class ClusterMember {
    * environment (its ETCD* and ARBOR_* variables are left out: arbor reads both as settings).
    * Does not wait for it to serve.
    */
+  /** Node's arguments before the member's flags: the program to run. */
+  entryArgv: readonly string[] = ['--import', tsxLoader, mainTs]
+
   spawn(args: readonly string[], env: Readonly<Record<string, string>> = {}): void {
     if (this.running) throw new Error(`${this.name} is already running (pid ${this.child?.pid})`)
     mkdirSync(this.dataDir, { recursive: true })
     const setting = (name: string): boolean => name.startsWith('ETCD') || name.startsWith('ARBOR_')
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !setting(name)))
-    const argv = [process.execPath, '--import', tsxLoader, mainTs, ...args]
+    const argv = [process.execPath, ...this.entryArgv, ...args]
     const fullEnv = { ...inherited, ...env }
     const child =
       this.placement.spawnProcess?.(argv, fullEnv) ??
@@ -236,6 +243,7 @@ export class ArborCluster {
       )
     }
     const cluster = new ArborCluster(options, members, root)
+    if (options.entry === 'built') for (const member of members) member.entryArgv = [builtMainJs]
     const initialCluster = cluster.initialCluster(members)
     try {
       for (const member of members) member.spawn(cluster.args(member, initialCluster, 'new'))
@@ -327,6 +335,8 @@ export class ArborCluster {
    */
   async prepareMember(name: string): Promise<ClusterMember> {
     const member = await ArborCluster.newMember(this.root, name)
+    const first = this.members[0]
+    if (first !== undefined) member.entryArgv = first.entryArgv
     this.members.push(member)
     return member
   }

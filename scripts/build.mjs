@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// Builds the package once (run by `npm install`/`npm ci` through `prepare`): the member and
+// its commands bundled into one file, dist/arbor.mjs, that `npm start` and the `arbor` bin run.
+// One file loads in about a third of the time Node 20 takes to resolve and compile the same
+// code as some hundred separate ES modules, which is most of a member's start-up.
+// better-sqlite3 stays outside: it loads its native addon from its own folder.
+import { build } from 'esbuild'
+
+await build({
+  entryPoints: ['src/cli/main.ts'],
+  outfile: 'dist/arbor.mjs',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external: ['better-sqlite3'],
+  // Identifiers are kept, so that stack traces name arbor's functions.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  // The CommonJS libraries in the bundle call require() for Node's own modules.
+  banner: { js: "import { createRequire as arborCreateRequire } from 'node:module'; const require = arborCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+})
