@@ -1,7 +1,8 @@
 /**
  * Keeps the module table of STYLE.md §1 true: each module under src/ imports only the
- * modules below it, other modules only through their index.ts, and the pure modules (lib,
- * v2error, raft, store) no node:* module and no I/O library. Exit code 1 on a violation.
+ * modules below it, other modules only through their index.ts, the pure modules (lib,
+ * v2error, raft, store) no node:* module and no I/O library, and the client no package but
+ * undici. Exit code 1 on a violation.
  * Usage: npx tsx scripts/check-imports.ts
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs'
@@ -12,12 +13,17 @@ const allowed: Record<string, readonly string[]> = {
   v2error: ['lib'],
   raft: ['lib'],
   config: ['lib'],
+  client: ['lib'],
   store: ['lib', 'v2error'],
   storage: ['lib', 'raft'],
   transport: ['lib', 'raft'],
   server: ['lib', 'v2error', 'store', 'raft'],
   http: ['lib', 'v2error', 'store', 'server'],
-  cli: ['lib', 'v2error', 'raft', 'config', 'store', 'storage', 'transport', 'server', 'http'],
+  cli: ['lib', 'v2error', 'raft', 'config', 'store', 'storage', 'transport', 'server', 'http', 'client'],
+}
+/** Modules limited to a few packages outside src/: the client is used on its own (undici only). */
+const packagesAllowed: Record<string, readonly string[]> = {
+  client: ['undici'],
 }
 const pure = new Set(['lib', 'v2error', 'raft', 'store'])
 const ioLibraries = ['better-sqlite3', 'undici', 'fastify', '@fastify/websocket', 'pino']
@@ -41,6 +47,8 @@ for (const file of files('src')) {
       if (targetModule === module || targetModule === undefined) continue
       if (!(allowed[module] ?? []).includes(targetModule)) problems.push(`${file}: ${module} may not import ${targetModule}`)
       else if (rest.join('/') !== 'index.js') problems.push(`${file}: import ${targetModule} through its index.ts, not ${spec}`)
+    } else if (packagesAllowed[module] !== undefined && !packagesAllowed[module].includes(spec)) {
+      problems.push(`${file}: ${module} may import only ${packagesAllowed[module].join(', ')} outside src/, not ${spec}`)
     } else if (pure.has(module) && (spec.startsWith('node:') || ioLibraries.includes(spec))) {
       problems.push(`${file}: ${module} must stay pure but imports ${spec}`)
     }

@@ -1,0 +1,188 @@
+/**
+ * A small typed client of the v2 keys API (arbor's, and etcd's: the same wire). One undici
+ * pool per endpoint; every call is one request; a non-2xx answer becomes a typed error.
+ */
+import { Pool, type Dispatcher } from 'undici'
+import { assert } from '../lib/index.js'
+import { decodeKeysResult } from './decode.js'
+import { RequestFailedError, errorFromResponse } from './errors.js'
+import type { KeysResult, NodeView } from './types.js'
+
+/**
+ * How to reach one member. Authentication (`username`/`password`, sent as HTTP Basic) and TLS
+ * (CA, client certificate and key, handed to undici's connector) will be added here.
+ */
+export interface ClientOptions {
+  /** The member's client URL, `http://host:port` (a path, if any, is ignored). */
+  readonly endpoint: string
+  /** Connections kept to the endpoint: the most requests in flight at once. */
+  readonly connections: number
+  /** Time allowed for an answer's headers, then between two pieces of its body (ms). */
+  readonly requestTimeoutMs: number
+  /** Sends the requests through this dispatcher instead of a pool of its own (tests: MockAgent). */
+  readonly dispatcher?: Dispatcher
+}
+
+/** Settings a command may start from. */
+export const clientDefaults = {
+  connections: 16,
+  requestTimeoutMs: 30_000,
+} as const
+
+/** Options of a read. */
+export interface GetOptions {
+  /** The whole subtree, nested (one answer: its size is the subtree's). */
+  readonly recursive?: boolean
+  /** Children sorted by key (UTF-8 bytes). */
+  readonly sorted?: boolean
+  /** Linearizable read (ReadIndex on arbor, a Raft round on etcd). */
+  readonly quorum?: boolean
+}
+
+/** A directory and its direct children, as one listing answered them. */
+export interface Listing {
+  readonly node: NodeView
+  /** Direct children, sorted by key; hidden ones are never listed (spec §4.3). Empty for a file. */
+  readonly children: readonly NodeView[]
+  readonly etcdIndex: number | undefined
+}
+
+/** Client of one member's `/v2/keys`. Call `close()` when done. */
+export class ArborClient {
+  readonly #origin: string
+  readonly #dispatcher: Dispatcher
+  readonly #owned: boolean
+  readonly #timeoutMs: number
+
+  constructor(options: ClientOptions) {
+    assert(options.connections >= 1)
+    assert(options.requestTimeoutMs > 0)
+    this.#origin = new URL(options.endpoint).origin
+    this.#timeoutMs = options.requestTimeoutMs
+    this.#owned = options.dispatcher === undefined
+    this.#dispatcher =
+      options.dispatcher ??
+      new Pool(this.#origin, {
+        connections: options.connections,
+        headersTimeout: options.requestTimeoutMs,
+        bodyTimeout: options.requestTimeoutMs,
+      })
+  }
+
+  /** The endpoint's origin, `http://host:port`. */
+  get endpoint(): string {
+    return this.#origin
+  }
+
+  /**
+   * Reads `key`.
+   * @throws V2ClientError 100 when it does not exist; see `request` for the rest.
+   */
+  get(key: string, options: GetOptions = {}): Promise<KeysResult> {
+    const query = new URLSearchParams()
+    if (options.recursive === true) query.set('recursive', 'true')
+    if (options.sorted === true) query.set('sorted', 'true')
+    if (options.quorum === true) query.set('quorum', 'true')
+    return this.request('GET', key, query, undefined)
+  }
+
+  /** Lists the direct children of directory `key`, sorted (one answer per directory). */
+  async list(key: string): Promise<Listing> {
+    const result = await this.get(key, { sorted: true })
+    return { node: result.node, children: result.node.nodes ?? [], etcdIndex: result.etcdIndex }
+  }
+
+  /**
+   * Sets file `key` to `value` (creating parent directories), with a TTL in seconds or none.
+   * @param prevExist true: only an existing key (100 otherwise); false: only a new one (105).
+   * @throws V2ClientError 102 when `key` is a directory.
+   */
+  set(key: string, value: string, options: { ttlSeconds?: number; prevExist?: boolean } = {}): Promise<KeysResult> {
+    const form = new URLSearchParams({ value })
+    if (options.ttlSeconds !== undefined) form.set('ttl', String(options.ttlSeconds))
+    const query = new URLSearchParams()
+    if (options.prevExist !== undefined) query.set('prevExist', String(options.prevExist))
+    return this.request('PUT', key, query, form)
+  }
+
+  /**
+   * Creates directory `key` (and its parents), with a TTL in seconds or none.
+   * @throws V2ClientError 105 when `key` exists (a directory or a file).
+   */
+  mkdir(key: string, options: { ttlSeconds?: number } = {}): Promise<KeysResult> {
+    const form = new URLSearchParams({ dir: 'true' })
+    if (options.ttlSeconds !== undefined) form.set('ttl', String(options.ttlSeconds))
+    return this.request('PUT', key, new URLSearchParams({ prevExist: 'false' }), form)
+  }
+
+  /**
+   * Gives the existing directory `key` a TTL (seconds), or takes its TTL away (`undefined`);
+   * its children stay.
+   * @throws V2ClientError 100 when it does not exist, 102 when it is a file.
+   */
+  updateDirTtl(key: string, ttlSeconds: number | undefined): Promise<KeysResult> {
+    const form = new URLSearchParams({ dir: 'true', ttl: ttlSeconds === undefined ? '' : String(ttlSeconds) })
+    return this.request('PUT', key, new URLSearchParams({ prevExist: 'true' }), form)
+  }
+
+  /**
+   * Deletes `key`: a file, an empty directory (`dir`), or a subtree (`recursive`).
+   * @throws V2ClientError 100 when missing, 102 for a directory without `dir`/`recursive`,
+   *         108 for a non-empty directory without `recursive`.
+   */
+  delete(key: string, options: { dir?: boolean; recursive?: boolean } = {}): Promise<KeysResult> {
+    const query = new URLSearchParams()
+    if (options.dir === true) query.set('dir', 'true')
+    if (options.recursive === true) query.set('recursive', 'true')
+    return this.request('DELETE', key, query, undefined)
+  }
+
+  /** Closes the connections (when the client made its own pool). */
+  async close(): Promise<void> {
+    if (this.#owned) await this.#dispatcher.close()
+  }
+
+  /**
+   * One request to `/v2/keys<key>`.
+   * @throws V2ClientError for a v2 error answer, HttpStatusError for another non-2xx answer,
+   *         ResponseFormatError for a 2xx answer that is not a keys answer, RequestFailedError
+   *         when no answer came.
+   */
+  private async request(method: 'GET' | 'PUT' | 'DELETE', key: string, query: URLSearchParams, form: URLSearchParams | undefined): Promise<KeysResult> {
+    const search = query.size === 0 ? '' : `?${query.toString()}`
+    let response: Dispatcher.ResponseData
+    let text: string
+    try {
+      response = await this.#dispatcher.request({
+        origin: this.#origin,
+        path: keysPath(key) + search,
+        method,
+        headers: form === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form === undefined ? null : form.toString(),
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: this.#timeoutMs,
+      })
+      text = await response.body.text()
+    } catch (error) {
+      throw new RequestFailedError(this.#origin, { cause: error })
+    }
+    if (response.statusCode < 200 || response.statusCode > 299) throw errorFromResponse(response.statusCode, text)
+    return decodeKeysResult(text, etcdIndexOf(response.headers['x-etcd-index']))
+  }
+}
+
+/**
+ * The request path of `key`: `/v2/keys` and each segment percent-encoded, so that any
+ * character a key may hold (`?`, `#`, `%`, spaces, UTF-8) reaches the member as written.
+ */
+export function keysPath(key: string): string {
+  assert(key.startsWith('/'))
+  return '/v2/keys' + key.split('/').map(encodeURIComponent).join('/')
+}
+
+/** The `X-Etcd-Index` header as a number, or undefined when absent or not a number. */
+function etcdIndexOf(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header
+  if (value === undefined || !/^\d+$/.test(value)) return undefined
+  return Number(value)
+}
