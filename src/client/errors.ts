@@ -98,3 +98,8 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
     return undefined
   }
 }
+
+/** True for every error the client throws on purpose (the four classes above). */
+export function isClientError(error: unknown): error is V2ClientError | HttpStatusError | ResponseFormatError | RequestFailedError {
+  return error instanceof V2ClientError || error instanceof HttpStatusError || error instanceof ResponseFormatError || error instanceof RequestFailedError
+}

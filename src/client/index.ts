@@ -13,6 +13,7 @@ export {
   ResponseFormatError,
   V2ClientError,
   errorFromResponse,
+  isClientError,
   isV2Error,
   v2ErrorCodes,
 } from './errors.js'
