@@ -5,6 +5,8 @@
  * composition root: the only code that touches `process`.
  */
 import { runMemberCommand } from './commands/member.js'
+import { runExportCommand } from './commands/export.js'
+import { runImportCommand } from './commands/import.js'
 import { runMigrateCommand } from './commands/migrate.js'
 
 /**
@@ -12,6 +14,8 @@ import { runMigrateCommand } from './commands/migrate.js'
  * after its name and resolves to the process exit code (0 done, 1 failed, 2 bad usage).
  */
 const commands: Readonly<Record<string, (argv: readonly string[]) => Promise<number>>> = {
+  export: runExportCommand,
+  import: runImportCommand,
   migrate: runMigrateCommand,
 }
 

@@ -153,3 +153,20 @@ function integerField(r: Record<string, unknown>, field: string, lineNumber: num
   if (!Number.isSafeInteger(value) || (value as number) < min) throw new NodeLineError(lineNumber, `"${field}" must be an integer of at least ${min}`)
   return value as number
 }
+
+/**
+ * Reads an export line by line: the header first, then the nodes, one at a time, so that any
+ * size passes through the memory of one line.
+ * @param onHeader called with the header before the first node.
+ * @throws NodeLineError at the first line out of format (the header missing included);
+ *         nodes before it have been handed out.
+ */
+export async function* parseExportLines(lines: AsyncIterable<string>, onHeader: (header: ExportHeader) => void): AsyncGenerator<ExportedNode> {
+  let lineNumber = 0
+  for await (const line of lines) {
+    lineNumber += 1
+    if (lineNumber === 1) onHeader(parseHeaderLine(line, lineNumber))
+    else yield parseNodeLine(line, lineNumber)
+  }
+  if (lineNumber === 0) throw new NodeLineError(1, 'no header: the input is empty')
+}

@@ -117,8 +117,9 @@ export class ArborClient {
 
   /**
    * Gives the existing directory `key` a TTL (seconds), or takes its TTL away (`undefined`);
-   * its children stay.
-   * @throws V2ClientError 100 when it does not exist, 102 when it is a file.
+   * its children stay. Check first that `key` is a directory: on a key, etcd (and arbor)
+   * answer this update by emptying the key's value (etcd v2 `PUT dir=true prevExist=true`).
+   * @throws V2ClientError 100 when it does not exist.
    */
   updateDirTtl(key: string, ttlSeconds: number | undefined): Promise<KeysResult> {
     const form = new URLSearchParams({ dir: 'true', ttl: ttlSeconds === undefined ? '' : String(ttlSeconds) })
