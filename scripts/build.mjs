@@ -21,3 +21,16 @@ await build({
   banner: { js: "import { createRequire as arborCreateRequire } from 'node:module'; const require = arborCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 })
+
+// The typed client, for `import { ArborClient } from 'arbor/client'` (package.json "exports"):
+// its own small bundle, with undici left to the installed package.
+await build({
+  entryPoints: ['src/client/index.ts'],
+  outfile: 'dist/client.mjs',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external: ['undici'],
+  logLevel: 'warning',
+})
