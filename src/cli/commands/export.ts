@@ -6,7 +6,6 @@
  * stdout is full, so memory holds one directory whatever the tree's size. Hidden nodes are
  * never listed by the v2 API: name them with `--hidden`. Exit 0 done, 1 failed, 2 bad usage.
  */
-import { once } from 'node:events'
 import { ArborClient, clientDefaults, isClientError, isV2Error, v2ErrorCodes, walkTree } from '../../client/index.js'
 import { collectKey, exitCodes, integerIn, newCommand, parseCommand, parseEndpoints, parseKey } from '../command-usage.js'
 import { encodeHeaderLine, encodeNodeLine } from '../node-lines.js'
@@ -32,15 +31,23 @@ export async function runExportCommand(argv: readonly string[]): Promise<number>
   if (parsed.kind === 'exit') return parsed.code
   const options = parsed.options
   const client = new ArborClient({ endpoint: options.endpoints, connections: 1, requestTimeoutMs: options.timeoutMs })
+  // Write errors reach writeOut's callback; this listener keeps them from also being thrown as events.
+  const ignore = (): void => {}
+  process.stdout.on('error', ignore)
   try {
     const counts = await exportTree(client, options)
     process.stderr.write(`arbor export: wrote ${counts.keys} keys and ${counts.dirs} directories (${counts.withTtl} with a TTL) from ${options.endpoints}\n`)
     return exitCodes.ok
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EPIPE') {
+      process.stderr.write('arbor export: stdout was closed before the end (EPIPE); stopped\n')
+      return exitCodes.failed
+    }
     if (!isClientError(error)) throw error
     process.stderr.write(`arbor export: ${error.message}\n`)
     return exitCodes.failed
   } finally {
+    process.stdout.off('error', ignore)
     await client.close()
   }
 }
@@ -80,7 +87,13 @@ async function exists(client: ArborClient, key: string): Promise<boolean> {
   }
 }
 
-/** Writes `text` to stdout, waiting while its buffer is full. */
+/**
+ * Writes `text` to stdout and waits until it has been handed to the OS, so that at most one
+ * listing's lines wait in memory.
+ * @throws the stream's error (EPIPE when the reader went away).
+ */
 async function writeOut(text: string): Promise<void> {
-  if (!process.stdout.write(text)) await once(process.stdout, 'drain')
+  await new Promise<void>((resolve, reject) => {
+    process.stdout.write(text, (error) => (error === undefined || error === null ? resolve() : reject(error)))
+  })
 }
