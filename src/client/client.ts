@@ -86,6 +86,25 @@ export class ArborClient {
     return this.request('GET', key, query, undefined)
   }
 
+  /**
+   * The first change at or after `waitIndex` to `key` (and below it, with `recursive`): from the
+   * member's event history (its last 1000 events) when there is one, else the next to come.
+   * History answers include hidden keys, which listings never show (spec v2-api.md §7.3, Q18).
+   * @returns undefined when nothing came within `timeoutMs`.
+   * @throws V2ClientError 401 when `waitIndex` is older than the history.
+   */
+  async watchOnce(key: string, waitIndex: number, options: { recursive: boolean; timeoutMs: number }): Promise<KeysResult | undefined> {
+    const query = new URLSearchParams({ wait: 'true', waitIndex: String(waitIndex) })
+    if (options.recursive) query.set('recursive', 'true')
+    try {
+      return await this.request('GET', key, query, undefined, options.timeoutMs)
+    } catch (error) {
+      const code = error instanceof RequestFailedError ? (error.cause as { code?: unknown } | undefined)?.code : undefined
+      if (code === 'UND_ERR_HEADERS_TIMEOUT') return undefined
+      throw error
+    }
+  }
+
   /** Lists the direct children of directory `key`, sorted (one answer per directory). */
   async list(key: string): Promise<Listing> {
     const result = await this.get(key, { sorted: true })
@@ -149,7 +168,13 @@ export class ArborClient {
    *         ResponseFormatError for a 2xx answer that is not a keys answer, RequestFailedError
    *         when no answer came.
    */
-  private async request(method: 'GET' | 'PUT' | 'DELETE', key: string, query: URLSearchParams, form: URLSearchParams | undefined): Promise<KeysResult> {
+  private async request(
+    method: 'GET' | 'PUT' | 'DELETE',
+    key: string,
+    query: URLSearchParams,
+    form: URLSearchParams | undefined,
+    timeoutMs: number = this.#timeoutMs,
+  ): Promise<KeysResult> {
     const search = query.size === 0 ? '' : `?${query.toString()}`
     let response: Dispatcher.ResponseData
     let text: string
@@ -160,8 +185,8 @@ export class ArborClient {
         method,
         headers: form === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' },
         body: form === undefined ? null : form.toString(),
-        headersTimeout: this.#timeoutMs,
-        bodyTimeout: this.#timeoutMs,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
       })
       text = await response.body.text()
     } catch (error) {

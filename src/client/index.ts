@@ -19,3 +19,4 @@ export {
 } from './errors.js'
 export type { KeysResult, NodeView } from './types.js'
 export { walkTree, type WalkStep } from './walk.js'
+export { hiddenAncestors, hiddenRootsInHistory, historyEventsMax } from './history.js'

@@ -134,6 +134,26 @@ describe('arbor migrate from etcd 3.4', () => {
     assert.ok(ttl?.ttl !== undefined && ttl.ttl <= 300, `TTL ${ttl?.ttl}`)
   })
 
+  test('--hidden-from-history also copies the hidden nodes the last 1000 events name', async () => {
+    const { from, to } = sides()
+    await putAll(from, [
+      { key: '/locks/_lease', form: { value: 'holder', ttl: '600' } },
+      { key: '/_late/_inner/k', form: { value: 'deep' } },
+      { key: '/_gone', form: { value: 'soon deleted' } },
+    ], 1)
+    const deleted = await fetch(`${from}/v2/keys/_gone`, { method: 'DELETE' })
+    await deleted.text()
+    const run = await runArbor(['migrate', '--from', from, '--to', to, '--hidden-from-history'], { timeoutMs: 60_000 })
+    assert.equal(run.code, 0, run.stderr)
+    // /locks/_lease, /_late, /_late/_inner and /_gone (deleted: reported, skipped).
+    assert.match(run.stderr, /^arbor migrate: found 4 more hidden roots in the source's event history$/m)
+    assert.match(run.stderr, /^arbor migrate: not on the source: \/_gone$/m)
+    assert.deepEqual(await readNode(to, '/locks/_lease').then((n) => n?.value), 'holder')
+    assert.ok(((await readNode(to, '/locks/_lease'))?.ttl ?? 0) > 590)
+    assert.deepEqual(await readNode(to, '/_late/_inner/k'), { key: '/_late/_inner/k', dir: false, value: 'deep', ttl: undefined })
+    assert.equal(await readNode(to, '/_gone'), undefined)
+  })
+
   test('bad usage is one line on stderr and exit 2', async () => {
     for (const args of [['migrate'], ['migrate', '--from', 'http://127.0.0.1:1'], ['migrate', '--from', 'ftp://x', '--to', 'http://y'], ['migrate', '--from', 'http://x', '--to', 'http://y', '--concurrency', '0']]) {
       const run = await runArbor(args)

@@ -4,9 +4,10 @@
  * then one node per line, parents before children. The tree is read one directory listing at
  * a time and each listing's lines are written before the next is asked for, waiting while
  * stdout is full, so memory holds one directory whatever the tree's size. Hidden nodes are
- * never listed by the v2 API: name them with `--hidden`. Exit 0 done, 1 failed, 2 bad usage.
+ * never listed by the v2 API: name them with `--hidden`, or let `--hidden-from-history` find
+ * those the member's last 1000 events name. Exit 0 done, 1 failed, 2 bad usage.
  */
-import { ArborClient, clientDefaults, isClientError, isV2Error, v2ErrorCodes, walkTree } from '../../client/index.js'
+import { ArborClient, clientDefaults, hiddenRootsInHistory, isClientError, isV2Error, v2ErrorCodes, walkTree } from '../../client/index.js'
 import { collectKey, exitCodes, integerIn, newCommand, parseCommand, parseEndpoints, parseKey } from '../command-usage.js'
 import { encodeHeaderLine, encodeNodeLine } from '../node-lines.js'
 
@@ -15,8 +16,12 @@ interface ExportOptions {
   readonly endpoints: string
   readonly prefix: string
   readonly hidden: readonly string[]
+  readonly hiddenFromHistory: boolean
   readonly timeoutMs: number
 }
+
+/** How long a history read waits for an event before the history counts as read (ms). */
+const historyQuietMs = 1_000
 
 /** Where arbor and etcd serve clients by default. */
 export const endpointDefault = 'http://127.0.0.1:2379'
@@ -26,6 +31,7 @@ export async function runExportCommand(argv: readonly string[]): Promise<number>
     .option('--endpoints <urls>', 'client URL of the member to read (of a comma-separated list, the first)', parseEndpoints, endpointDefault)
     .option('--prefix <key>', 'export only this subtree (or key)', parseKey, '/')
     .option('--hidden <key>', 'also export this hidden key or directory (repeatable; listings never show hidden nodes)', collectKey, [])
+    .option('--hidden-from-history', "also export the hidden nodes named by the member's last 1000 events")
     .option('--timeout-ms <ms>', 'time allowed for each request', integerIn(1, 3_600_000), clientDefaults.requestTimeoutMs)
   const parsed = parseCommand<ExportOptions>(program, argv)
   if (parsed.kind === 'exit') return parsed.code
@@ -58,7 +64,11 @@ async function exportTree(client: ArborClient, options: ExportOptions): Promise<
   await writeOut(
     encodeHeaderLine({ endpoint: options.endpoints, prefix: options.prefix, etcdIndex: first.etcdIndex, exportedAt: new Date().toISOString() }) + '\n',
   )
-  for (const root of [options.prefix, ...options.hidden]) {
+  const roots = [options.prefix, ...options.hidden]
+  if (options.hiddenFromHistory) {
+    for (const root of await hiddenRootsInHistory(client, options.prefix, historyQuietMs)) if (!roots.includes(root)) roots.push(root)
+  }
+  for (const root of roots) {
     if (root !== options.prefix && !(await exists(client, root))) {
       process.stderr.write(`arbor export: not on the source, skipped: ${root}\n`)
       continue

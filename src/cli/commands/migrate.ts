@@ -3,15 +3,16 @@
  * cluster's tree (or any v2 keys API: another arbor) into a running arbor cluster through both
  * client APIs, then reads both back to check the copy. Keys, values, directories (empty ones
  * too), TTLs (as the time left), and the hidden keys named with `--hidden` (the v2 API lists
- * no hidden node, so they cannot be found by walking). Safe to run again: nodes already equal
+ * no hidden node, so they cannot be found by walking) or, with `--hidden-from-history`, named
+ * by the source's last 1000 events. Safe to run again: nodes already equal
  * are left alone; nothing is ever deleted on the target (see tree-copy.ts). Progress and the
  * summary go to stderr. Exit 0 when the copy verified equal, 1 on a conflict, a difference, a
  * prefix not on the source or an error, 2 on bad usage. A `--hidden` key not on the source
  * is reported and skipped (it may have expired or been deleted since an earlier run).
  */
-import { ArborClient, clientDefaults, isClientError, isV2Error, v2ErrorCodes } from '../../client/index.js'
+import { ArborClient, clientDefaults, hiddenRootsInHistory, isClientError, isV2Error, v2ErrorCodes } from '../../client/index.js'
 import { collectKey, exitCodes, integerIn, newCommand, parseCommand, parseEndpoint, parseKey } from '../command-usage.js'
-import { copyTree, emptyCopyCounts, type CopySettings } from '../tree-copy.js'
+import { copyTree, emptyCopyCounts, problemLinesMax, type CopySettings } from '../tree-copy.js'
 import { emptyVerifyCounts, verifyTree } from '../tree-verify.js'
 
 /** The options of `arbor migrate`, as parsed. */
@@ -20,11 +21,15 @@ interface MigrateOptions {
   readonly to: string
   readonly prefix: string
   readonly hidden: readonly string[]
+  readonly hiddenFromHistory: boolean
   readonly concurrency: number
   readonly ttlToleranceS: number
   readonly verify: boolean
   readonly timeoutMs: number
 }
+
+/** How long a history read waits for an event before the history counts as read (ms). */
+const historyQuietMs = 1_000
 
 /** Remaining TTLs within this many seconds of each other count as equal (reads are rounded up to whole seconds). */
 const ttlToleranceSecondsDefault = 2
@@ -35,6 +40,7 @@ export async function runMigrateCommand(argv: readonly string[]): Promise<number
     .requiredOption('--to <url>', 'client URL of the arbor member to write to', parseEndpoint)
     .option('--prefix <key>', 'copy only this subtree (or key)', parseKey, '/')
     .option('--hidden <key>', 'also copy this hidden key or directory (repeatable; listings never show hidden nodes)', collectKey, [])
+    .option('--hidden-from-history', "also copy the hidden nodes named by the source's last 1000 events")
     .option('--concurrency <n>', 'writes in flight at once', integerIn(1, 1024), clientDefaults.connections)
     .option('--ttl-tolerance-s <s>', 'remaining TTLs this close count as equal', integerIn(0, 3600), ttlToleranceSecondsDefault)
     .option('--timeout-ms <ms>', 'time allowed for each request', integerIn(1, 3_600_000), clientDefaults.requestTimeoutMs)
@@ -61,7 +67,12 @@ async function migrate(sides: { source: ArborClient; target: ArborClient }, opti
   const say = (line: string): boolean => process.stderr.write(`arbor migrate: ${line}\n`)
   const settings: CopySettings = { concurrency: options.concurrency, ttlToleranceSeconds: options.ttlToleranceS }
   const roots = [options.prefix, ...options.hidden]
-  say(`copying ${roots.join(', ')} from ${options.from} to ${options.to}`)
+  if (options.hiddenFromHistory) {
+    const found = (await hiddenRootsInHistory(sides.source, options.prefix, historyQuietMs)).filter((r) => !roots.includes(r))
+    say(`found ${found.length} more hidden roots in the source's event history`)
+    roots.push(...found)
+  }
+  say(`copying ${options.prefix} and ${roots.length - 1} hidden roots from ${options.from} to ${options.to}`)
   const counts = emptyCopyCounts()
   const problems: string[] = []
   const missing: string[] = []
@@ -82,7 +93,7 @@ async function migrate(sides: { source: ArborClient; target: ArborClient }, opti
     `created ${counts.created}, updated ${counts.updated}, unchanged ${counts.unchanged}, ` +
       `skipped ${skipped} (conflicts ${counts.conflicts}, gone from the source ${counts.vanished}, roots not on the source ${missing.length})`,
   )
-  for (const root of missing) say(`not on the source: ${root}`)
+  for (const root of missing.slice(0, problemLinesMax)) say(`not on the source: ${root}`)
   for (const line of problems) say(line)
   if (!options.verify) return counts.conflicts === 0 && !missing.includes(options.prefix) ? exitCodes.ok : exitCodes.failed
   const verified = emptyVerifyCounts()
