@@ -115,6 +115,13 @@ describe('arbor export and arbor import', () => {
     assert.deepEqual(treeDifferences(await readTree(a.clientUrl, '/'), await readTree(b.clientUrl, '/'), ttlToleranceSeconds()), [])
   })
 
+  test('export --hidden-from-history finds the hidden nodes the history names', async () => {
+    const run = await runArbor(['export', '--endpoints', members().source.clientUrl, '--hidden-from-history'])
+    assert.equal(run.code, 0, run.stderr)
+    const keys = run.stdout.trimEnd().split('\n').slice(1).map((l) => (JSON.parse(l) as { key: string }).key)
+    for (const key of ['/_top', '/_hdir', '/_hdir/x', '/_hdir/sub/y', '/app/_secret']) assert.ok(keys.includes(key), key)
+  })
+
   test('export --prefix writes only that subtree', async () => {
     const run = await runArbor(['export', '--endpoints', members().source.clientUrl, '--prefix', '/app/config'])
     assert.equal(run.code, 0, run.stderr)
