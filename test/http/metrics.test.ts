@@ -43,7 +43,7 @@ describe('/metrics', () => {
     await send(t.app, 'GET', '/v2/keys/m')
     assert.equal(await sample(t.app, 'etcd_http_received_total{method="PUT"}'), 2)
     assert.equal(await sample(t.app, 'etcd_http_received_total{method="GET"}'), 1)
-    assert.equal(await sample(t.app, 'etcd_debugging_store_index'), 2)
+    assert.equal(await sample(t.app, 'arbor_store_etcd_index'), 2)
   })
 
   test('proposals and loop turns follow the member loop', async () => {
