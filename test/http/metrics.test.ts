@@ -78,6 +78,25 @@ describe('/metrics on a member without a leader', () => {
     t.after(() => m.close())
     assert.equal(await sample(m.app, 'etcd_server_has_leader'), 0)
     assert.equal(await sample(m.app, 'etcd_server_is_leader'), 0)
+    assert.equal(await sample(m.app, 'etcd_server_leader_changes_seen_total'), 0)
+  })
+
+  test('a write that times out is a failed proposal', async (t) => {
+    const m = await startTestMember({ mode: 'noLeader', member: { heartbeatIntervalMs: 3_600_000, requestTimeoutMs: 100 } })
+    t.after(() => m.close())
+    assert.equal(await sample(m.app, 'etcd_server_proposals_failed_total'), 0)
+    const reply = await send(m.app, 'PUT', '/v2/keys/f', 'value=1')
+    assert.equal(reply.statusCode, 500)
+    assert.equal(await sample(m.app, 'etcd_server_proposals_failed_total'), 1)
+    assert.equal(await sample(m.app, 'etcd_http_failed_total{method="PUT",code="500"}'), 1)
+  })
+})
+
+describe('leader changes', () => {
+  test('a member that elected itself has seen one leader change', async (t) => {
+    const m = await startTestMember()
+    t.after(() => m.close())
+    assert.equal(await sample(m.app, 'etcd_server_leader_changes_seen_total'), 1)
   })
 })
 
