@@ -2,7 +2,7 @@
  * `/metrics` in Prometheus text format (prom-client), under the names, types, labels, units
  * and buckets etcd 3.4.23 exposes (recorded from its `/metrics`), so that dashboards and
  * alerts written for etcd read an arbor member unchanged (README "Metrics"; the queries a
- * test asserts are listed in test/http/metrics-dashboard.test.ts):
+ * test asserts are listed in test/e2e/metrics-dashboard.test.ts):
  *
  * - leadership and proposals: `etcd_server_*` (read from the member when scraped);
  * - disk: `etcd_disk_wal_fsync_duration_seconds` (commits that waited for the disk) and
