@@ -18,7 +18,7 @@ import type { KeyLimits } from './key-request.js'
 import { sendPlain, sendV2Error } from './render.js'
 import { htmlEscape, parseRequestTarget } from './request-path.js'
 import { OpenWatches } from './watch.js'
-import { Metrics } from './metrics.js'
+import { MemberMetrics } from './metrics.js'
 
 /** Settings of the client server; each comes from config. */
 export interface HttpSettings {
@@ -63,13 +63,19 @@ function dispatchOf(path: string): Dispatch | undefined {
 
 /**
  * Builds the client app for `member`. The caller listens (`app.listen`) and closes it.
+ * `metrics`: the member's one `MemberMetrics`, shared by every client listener of the member
+ * (a member with two client URLs counts its requests in one place); one of its own when omitted.
  * Errors reaching Fastify: body too large → 400/210 `http: POST too large`; anything
  * unexpected → 500/300, logged with its stack.
  */
-export function buildApp(member: MemberApi, settings: HttpSettings, logger?: FastifyBaseLogger): FastifyInstance {
+export function buildApp(
+  member: MemberApi,
+  settings: HttpSettings,
+  logger?: FastifyBaseLogger,
+  metrics: MemberMetrics = new MemberMetrics(member),
+): FastifyInstance {
   const openWatches = new OpenWatches()
   member.onStop(() => openWatches.endAll())
-  const metrics = new Metrics(member)
   const app = Fastify({
     ...(logger === undefined ? { logger: false } : { loggerInstance: logger }),
     // No per-request log lines: at 10k+ requests/s they would cost a third of the throughput.
@@ -106,7 +112,7 @@ export function buildApp(member: MemberApi, settings: HttpSettings, logger?: Fas
     reply.log.error({ err: error }, 'request failed')
     return sendV2Error(reply, member, new V2Error(ErrorCode.RaftInternal, error.message, 0))
   })
-  const keysContext = { member, limits: { ...settings.limits, watcherEventsMax: settings.watcherEventsMax }, openWatches }
+  const keysContext = { member, limits: { ...settings.limits, watcherEventsMax: settings.watcherEventsMax }, openWatches, metrics }
 
   const serve = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> => {
     // Go rejects a bad escape while reading the request line, before etcd's CORS handler.
@@ -117,10 +123,7 @@ export function buildApp(member: MemberApi, settings: HttpSettings, logger?: Fas
     if (target.path === '/metrics') return metrics.serve(reply)
     const dispatch = dispatchOf(target.path)
     if (dispatch === undefined) return sendPlain(reply, 404, '404 page not found')
-    if (dispatch.kind === 'keys') {
-      metrics.countKeysRequest(request.method)
-      return handleKeys(keysContext, request, reply, target.path, target.rawQuery)
-    }
+    if (dispatch.kind === 'keys') return handleKeys(keysContext, request, reply, target.path, target.rawQuery)
     return dispatch.handler(member, request, reply, dispatch.rest)
   }
   app.route({ method: allMethods, url: '/', handler: serve })

@@ -9,7 +9,15 @@ import type { FormValues } from './form.js'
 
 /** What a /v2/keys request asks for. */
 export type KeyOperation =
-  | { readonly kind: 'get'; readonly key: string; readonly recursive: boolean; readonly sorted: boolean; readonly quorum: boolean }
+  | {
+      readonly kind: 'get'
+      readonly key: string
+      readonly recursive: boolean
+      readonly sorted: boolean
+      readonly quorum: boolean
+      /** `wait=true` with `quorum=true`: etcd serves a quorum read, and counts it as a watch (not received). */
+      readonly wait?: true
+    }
   | {
       readonly kind: 'watch'
       readonly key: string
@@ -77,6 +85,7 @@ export function parseKeyOperation(
   switch (method) {
     case 'GET':
       if (wait && !quorum) return { kind: 'watch', key, recursive, stream, waitIndex: Number(waitIndex) }
+      if (wait) return { kind: 'get', key, recursive, sorted, quorum, wait: true }
       return { kind: 'get', key, recursive, sorted, quorum }
     case 'HEAD':
       return { kind: 'get', key, recursive, sorted, quorum: false }

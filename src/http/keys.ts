@@ -8,7 +8,8 @@ import { ErrorCode, V2Error } from '../v2error/index.js'
 import type { MemberApi } from '../server/index.js'
 import type { Action } from '../store/index.js'
 import { FormError, parseFormInto, parseMediaType, type FormValues } from './form.js'
-import { parseKeyOperation, type KeyLimits } from './key-request.js'
+import { parseKeyOperation, type KeyLimits, type KeyOperation } from './key-request.js'
+import type { KeyMethod, KeyRequestMetrics } from './metrics.js'
 import { etcdHeaders, sendMethodNotAllowed, sendV2Error } from './render.js'
 import { serveWatch, type OpenWatches } from './watch.js'
 
@@ -17,6 +18,8 @@ export interface KeysContext {
   readonly member: MemberApi
   readonly limits: KeyLimits & { readonly watcherEventsMax: number }
   readonly openWatches: OpenWatches
+  /** The member's metrics, shared by all its client listeners. */
+  readonly metrics: KeyRequestMetrics
 }
 
 const keysPrefix = '/v2/keys'
@@ -28,7 +31,12 @@ export function keyOfPath(path: string): string {
   return key === '' ? '/' : key
 }
 
-/** Handles one key-space request. `rawQuery` is the query string without `?`. */
+/**
+ * Handles one key-space request. Counted in `ctx.metrics` as etcd's keys handler counts: a
+ * request is received once parsed (a watch is not), succeeds with its time to answer, or
+ * fails with the status of the member's error; a request that does not parse is neither.
+ * `rawQuery` is the query string without `?`.
+ */
 export async function handleKeys(
   ctx: KeysContext,
   request: FastifyRequest,
@@ -36,31 +44,50 @@ export async function handleKeys(
   path: string,
   rawQuery: string,
 ): Promise<FastifyReply | void> {
+  const startMs = performance.now()
   const method = request.method
   if (method !== 'GET' && method !== 'HEAD' && method !== 'PUT' && method !== 'POST' && method !== 'DELETE') {
     return sendMethodNotAllowed(reply, 'HEAD,GET,PUT,POST,DELETE')
   }
-  const { member } = ctx
+  const { member, metrics } = ctx
+  let operation: KeyOperation
   try {
     const form = readForm(method, request, rawQuery)
-    const operation = parseKeyOperation(method, keyOfPath(path), form, ctx.limits, member.nowMs())
-    switch (operation.kind) {
-      case 'get': {
-        const event = operation.quorum ? await member.quorumGet(operation.key, operation) : member.get(operation.key, operation)
-        return reply.code(200).headers(etcdHeaders(member, event.index)).send(Buffer.from(event.json))
-      }
-      case 'watch':
-        return serveWatch(member, operation, reply, ctx.openWatches, ctx.limits.watcherEventsMax)
-      case 'write': {
-        const event = await member.write(operation.request)
-        const status = operation.request.op === 'create' || event.created ? 201 : 200
-        const body = operation.noValueOnSuccess && actionsWithoutValue.has(event.action) ? `{"action":"${event.action}"}\n` : event.json
-        return reply.code(status).headers(etcdHeaders(member, event.index)).send(Buffer.from(body))
-      }
-    }
+    operation = parseKeyOperation(method, keyOfPath(path), form, ctx.limits, member.nowMs())
   } catch (error) {
     if (error instanceof V2Error) return sendV2Error(reply, member, error)
     throw error
+  }
+  const label: KeyMethod = operation.kind === 'get' && operation.quorum ? 'QGET' : method
+  if (operation.kind === 'watch') metrics.watchRequested()
+  else if (!(operation.kind === 'get' && operation.wait === true)) metrics.received(label)
+  try {
+    const sent = await execute(ctx, operation, reply)
+    if (operation.kind !== 'watch') metrics.succeeded(label, (performance.now() - startMs) / 1000)
+    return sent
+  } catch (error) {
+    if (!(error instanceof V2Error)) throw error
+    metrics.failed(label, error.httpStatus)
+    return sendV2Error(reply, member, error)
+  }
+}
+
+/** Runs a parsed operation on the member and sends its answer. @throws V2Error from the member */
+async function execute(ctx: KeysContext, operation: KeyOperation, reply: FastifyReply): Promise<FastifyReply | void> {
+  const { member } = ctx
+  switch (operation.kind) {
+    case 'get': {
+      const event = operation.quorum ? await member.quorumGet(operation.key, operation) : member.get(operation.key, operation)
+      return reply.code(200).headers(etcdHeaders(member, event.index)).send(Buffer.from(event.json))
+    }
+    case 'watch':
+      return serveWatch(member, operation, reply, ctx.openWatches, ctx.limits.watcherEventsMax)
+    case 'write': {
+      const event = await member.write(operation.request)
+      const status = operation.request.op === 'create' || event.created ? 201 : 200
+      const body = operation.noValueOnSuccess && actionsWithoutValue.has(event.action) ? `{"action":"${event.action}"}\n` : event.json
+      return reply.code(status).headers(etcdHeaders(member, event.index)).send(Buffer.from(body))
+    }
   }
 }
 

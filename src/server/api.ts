@@ -42,6 +42,10 @@ export interface LoopStats {
   pendingWrites: number
   /** Writes made while no leader was known, held until one is (timed-out ones may linger until the next such write). */
   writesAwaitingLeader: number
+  /** Times a leader other than the last one known became known (etcd counts the same way: '' → A → '' → A is two). */
+  leaderChanges: number
+  /** Writes that failed without being applied: timed out, or refused for too many pending (etcd's failed proposals). */
+  proposalsFailed: number
 }
 
 /** The member as the HTTP layer sees it. Errors are V2Errors (etcd codes). */

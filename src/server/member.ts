@@ -103,6 +103,9 @@ export class Member implements MemberApi {
   private persistedVote: PersistedVote
   private turns = 0
   private durableTurns = 0
+  private leaderChanges = 0
+  /** Writes refused because `pendingProposalsMax` were pending (the timed-out ones are counted by `writes`). */
+  private writesRefused = 0
 
   constructor(private readonly parts: MemberParts) {
     const { settings, clock, storage } = parts
@@ -185,6 +188,7 @@ export class Member implements MemberApi {
   write(request: StoreRequest): Promise<Event> {
     this.refuseWhenStopped()
     if (this.writes.size >= this.parts.settings.pendingProposalsMax) {
+      this.writesRefused += 1
       return Promise.reject(new V2Error(ErrorCode.RaftInternal, 'etcdserver: too many requests', 0))
     }
     const requestId = this.nextRequestId()
@@ -231,6 +235,8 @@ export class Member implements MemberApi {
       appliedIndex: this.appliedIndex,
       pendingWrites: this.writes.size,
       writesAwaitingLeader: this.awaitingLeader.length,
+      leaderChanges: this.leaderChanges,
+      proposalsFailed: this.writes.timedOut + this.writesRefused,
     }
   }
 
@@ -641,6 +647,7 @@ export class Member implements MemberApi {
     const role = roleName(soft.role)
     const term = this.parts.raft.status().term
     if (soft.leaderId !== this.leaderId) {
+      if (soft.leaderId !== '') this.leaderChanges += 1
       this.parts.logger.info({ term, leaderId: soft.leaderId, previousLeaderId: this.leaderId }, 'leader changed')
       this.leaderId = soft.leaderId
       this.leaderSinceMs = this.parts.clock.nowMs()

@@ -14,6 +14,8 @@ interface Waiter<T> {
 /** A table of pending promises keyed by request id. */
 export class Waiters<T> {
   private readonly pending = new Map<string, Waiter<T>>()
+  /** Waiters that timed out since the table was made. */
+  timedOut = 0
 
   /** @param timeoutMs after which the waiter fails with 300 `etcdserver: request timed out`. */
   constructor(private readonly timeoutMs: number) {}
@@ -31,6 +33,7 @@ export class Waiters<T> {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id)
+        this.timedOut += 1
         reject(new V2Error(ErrorCode.RaftInternal, 'etcdserver: request timed out', 0))
       }, this.timeoutMs)
       this.pending.set(id, { resolve, reject, timer })

@@ -22,6 +22,14 @@ export interface OpenOptions {
   readonly synchronous: Synchronous
 }
 
+/**
+ * Told after each outermost commit: how long the COMMIT took (seconds, monotonic clock) and
+ * whether it synced the disk (a durable transaction on a file opened with synchronous=FULL:
+ * in WAL mode the log is fsynced inside the commit). For metrics only: what is written never
+ * depends on it. Must not throw.
+ */
+export type CommitObserver = (seconds: number, synced: boolean) => void
+
 /** How long a statement waits for a lock held by another connection (a backup, the sqlite3 shell). */
 const busyTimeoutMs = 5_000
 
@@ -99,7 +107,10 @@ export class ArborDatabase {
   /** The statements, prepared at open. */
   readonly statements: Statements
   private readonly sql: Database.Database
-  private readonly runImmediate: (fn: () => unknown) => unknown
+  private readonly begin: Database.Statement
+  private readonly commit: Database.Statement
+  private readonly rollback: Database.Statement
+  private commitObserver: CommitObserver | undefined
   private readonly reloaders: Array<() => void> = []
   /** The `synchronous` the file was opened with: the most any commit waits for. */
   private readonly synchronous: Synchronous
@@ -111,12 +122,19 @@ export class ArborDatabase {
     this.statements = statements
     this.synchronous = synchronous
     this.currentSynchronous = synchronous
-    const txn = sql.transaction((fn: () => unknown) => fn())
-    this.runImmediate = (fn) => txn.immediate(fn)
+    this.begin = sql.prepare('BEGIN IMMEDIATE')
+    this.commit = sql.prepare('COMMIT')
+    this.rollback = sql.prepare('ROLLBACK')
+  }
+
+  /** Registers the one observer told the duration of every commit (replaces an earlier one). */
+  onCommit(observer: CommitObserver): void {
+    this.commitObserver = observer
   }
 
   /**
-   * Runs `fn` in one transaction (BEGIN IMMEDIATE … COMMIT: one fsync with synchronous=FULL).
+   * Runs `fn` in one transaction (BEGIN IMMEDIATE … COMMIT: one fsync with synchronous=FULL),
+ * then tells the commit observer how long the COMMIT took.
    * A call made inside another joins it: nothing commits until the outermost call returns.
    * When `fn` throws, everything since the outermost BEGIN is rolled back, the in-memory
    * caches of every view are reloaded from the file, and the error is rethrown.
@@ -129,12 +147,21 @@ export class ArborDatabase {
   transaction<T>(fn: () => T, durable = true): T {
     if (this.sql.inTransaction) return fn()
     this.useSynchronous(durable ? this.synchronous : weaker(this.synchronous, 'NORMAL'))
+    this.begin.run()
+    let result: T
     try {
-      return this.runImmediate(fn) as T
+      result = fn()
+      const observer = this.commitObserver
+      const startMs = observer === undefined ? 0 : performance.now()
+      this.commit.run()
+      observer?.((performance.now() - startMs) / 1000, durable && this.synchronous === 'FULL')
     } catch (error) {
+      // A failed COMMIT (SQLITE_BUSY, a full disk) leaves the transaction open: undo it too.
+      if (this.sql.inTransaction) this.rollback.run()
       this.reloadCaches()
       throw error
     }
+    return result
   }
 
   private useSynchronous(level: Synchronous): void {

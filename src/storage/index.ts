@@ -7,10 +7,11 @@
  * `importState`). The member loop persists a Ready batch and applies its committed entries
  * inside one `ArborDatabase.transaction`: one fsync per turn (ARCHITECTURE.md, "The tree
  * lives in SQLite"; decision 7).
- * Synchronous: no promises, no clock. Imports: lib, raft (types), better-sqlite3, node:fs,
+ * Synchronous: no promises, no clock in what it writes (commit durations are measured for
+ * metrics only). Imports: lib, raft (types), better-sqlite3, node:fs,
  * node:path. Never imports store: its backend's record types are restated, matching by shape.
  */
-export { openDatabase, ArborDatabase, SchemaVersionError, type OpenOptions, type Synchronous } from './database.js'
+export { openDatabase, ArborDatabase, SchemaVersionError, type CommitObserver, type OpenOptions, type Synchronous } from './database.js'
 export { SqliteLogStore } from './sqlite-log-store.js'
 export { SqliteStoreBackend, type TreeRow, type EventRow, type EventAction } from './sqlite-store-backend.js'
 export { MemberMeta, type MemberRecord, type MemberUpdate } from './meta.js'

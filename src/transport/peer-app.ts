@@ -51,6 +51,11 @@ export interface PeerAppOptions {
    * with its data. Should not throw; if it does, the sender gets 500 and the error is logged.
    */
   readonly onMessages: (messages: Message[]) => void
+  /**
+   * Told the body bytes of every POST accepted from peer `from` (batches and snapshot chunks),
+   * for metrics. Must not throw.
+   */
+  readonly onReceived?: (from: MemberId, bytes: number) => void
   /** Told after a reassembled snapshot was handed to `onMessages`. */
   readonly onSnapshot?: (received: ReceivedSnapshot) => void
   /** The members of the cluster, for GET /members. */
@@ -98,10 +103,13 @@ export function buildPeerApp(options: PeerAppOptions): FastifyInstance {
     const stranger = batch.messages.find((message) => message.to !== options.memberId)
     if (stranger !== undefined) return refuse(400, `a ${stranger.type} message in the batch is for ${stranger.to}`)
     options.onMessages([...batch.messages])
+    options.onReceived?.(batch.from, bodyBytes(request))
     return reply.code(204).send()
   })
   app.post(peerPaths.snapshot, { onRequest: refuseStrangers, bodyLimit: settings.snapshotChunkBytesMax }, (request, reply) => {
-    const outcome = assembler.accept(chunkOf(request, options.memberId))
+    const chunk = chunkOf(request, options.memberId)
+    const outcome = assembler.accept(chunk)
+    options.onReceived?.(chunk.from, chunk.data.byteLength)
     if (outcome.kind === 'complete') deliverSnapshot(options, outcome.message)
     return reply.code(204).send()
   })
@@ -113,6 +121,15 @@ export function buildPeerApp(options: PeerAppOptions): FastifyInstance {
     return reply.type('application/json').send(JSON.stringify({ etcdserver, etcdcluster }))
   })
   return app
+}
+
+/**
+ * The size of a request body already read and parsed (JSON is parsed, so its text is gone):
+ * its Content-Length, which Fastify checked against the bytes received. 0 when absent (chunked).
+ */
+function bodyBytes(request: FastifyRequest): number {
+  const length = Number(request.headers['content-length'])
+  return Number.isSafeInteger(length) && length > 0 ? length : 0
 }
 
 /** Refuses a POST from another cluster or for another member before its body is read. */

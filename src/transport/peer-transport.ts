@@ -30,6 +30,8 @@ export interface PeerTransportOptions {
   readonly reportRemoved?: () => void
   /** A snapshot transfer to `memberId` ended: delivered (`ok`) or failed (RawNode.reportSnapshot). */
   readonly reportSnapshot: (memberId: MemberId, ok: boolean) => void
+  /** A batch POST to `memberId` was answered after `roundTripMs` (for metrics; must not throw). */
+  readonly reportRoundTrip?: (memberId: MemberId, roundTripMs: number) => void
 }
 
 /** Sends Raft messages to the other members of the cluster. */
@@ -74,7 +76,18 @@ export class PeerTransport {
     }
     const { clusterId, settings, logger, reportUnreachable, reportSnapshot } = this.options
     const reportRemoved = (): void => this.options.reportRemoved?.()
-    const context = { clusterId, memberId: this.options.memberId, settings, logger, reportUnreachable, reportSnapshot, reportRemoved, monotonicNowMs: () => performance.now() }
+    const reportRoundTrip = this.options.reportRoundTrip ?? ((): void => {})
+    const context = {
+      clusterId,
+      memberId: this.options.memberId,
+      settings,
+      logger,
+      reportUnreachable,
+      reportSnapshot,
+      reportRemoved,
+      reportRoundTrip,
+      monotonicNowMs: () => performance.now(),
+    }
     this.peers.set(memberId, new Peer(memberId, peerUrls, context))
     this.warnedUnknown.delete(memberId)
     logger.info({ memberId, peerUrls }, 'peer added')

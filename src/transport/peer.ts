@@ -29,6 +29,8 @@ export interface PeerContext {
   readonly reportSnapshot: (memberId: MemberId, ok: boolean) => void
   /** A peer answered 410: this member was removed from the cluster (etcd then stops). */
   readonly reportRemoved: () => void
+  /** A batch POST was answered after `roundTripMs` (metrics). */
+  readonly reportRoundTrip: (memberId: MemberId, roundTripMs: number) => void
   /** A monotonic clock for round trips (ms). */
   readonly monotonicNowMs: () => number
 }
@@ -223,6 +225,7 @@ export class Peer {
     this.counters.batches += 1
     this.counters.bytes += bytes
     this.latency.record(roundTripMs)
+    this.context.reportRoundTrip(this.memberId, roundTripMs)
     this.settle(count)
     if (this.stopped) return
     this.backoffMs = 0

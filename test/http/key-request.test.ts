@@ -224,7 +224,7 @@ describe('dispatch table (spec §3.1, §10.1, §10.2)', () => {
       query: 'wait=true&recursive=true&stream=true&waitIndex=007',
       want: { kind: 'watch', key: '/k', recursive: true, stream: true, waitIndex: 7 },
     },
-    { method: 'GET', query: 'wait=true&quorum=true', want: { kind: 'get', key: '/k', recursive: false, sorted: false, quorum: true } },
+    { method: 'GET', query: 'wait=true&quorum=true', want: { kind: 'get', key: '/k', recursive: false, sorted: false, quorum: true, wait: true } },
     { method: 'GET', query: 'waitIndex=5&stream=true', want: { kind: 'get', key: '/k', recursive: false, sorted: false, quorum: false } },
     { method: 'HEAD', query: 'quorum=true&recursive=true', want: { kind: 'get', key: '/k', recursive: true, sorted: false, quorum: false } },
     {

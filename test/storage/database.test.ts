@@ -253,3 +253,31 @@ test('a file of schema version 1 is migrated when opened: the same tree, in one 
   assert.deepEqual(check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'nodes'").all(), [{ name: 'nodes_by_expiry' }])
   check.close()
 })
+
+test('the commit observer hears every outermost commit once, synced only when it waited for the disk', () => {
+  const cases: { synchronous: 'FULL' | 'NORMAL' | 'OFF'; durable: boolean; synced: boolean }[] = [
+    { synchronous: 'FULL', durable: true, synced: true },
+    { synchronous: 'FULL', durable: false, synced: false },
+    { synchronous: 'NORMAL', durable: true, synced: false },
+    { synchronous: 'OFF', durable: true, synced: false },
+  ]
+  for (const c of cases) {
+    const db = temp.open(undefined, c.synchronous)
+    const v = viewsOf(db)
+    const heard: { seconds: number; synced: boolean }[] = []
+    db.onCommit((seconds, synced) => heard.push({ seconds, synced }))
+    db.transaction(() => {
+      v.meta.setAppliedIndex(1)
+      db.transaction(() => v.meta.setAppliedIndex(2)) // joins the outer one: no commit of its own
+    }, c.durable)
+    assert.deepEqual(heard.map((h) => h.synced), [c.synced], JSON.stringify(c))
+    assert.ok(heard[0]!.seconds >= 0 && heard[0]!.seconds < 60, `a duration in seconds: ${heard[0]!.seconds}`)
+    assert.throws(() => db.transaction(() => {
+      v.meta.setAppliedIndex(3)
+      throw new Error('rolled back')
+    }, c.durable), /rolled back/)
+    assert.equal(heard.length, 1, 'a rolled-back transaction is no commit')
+    assert.equal(v.meta.appliedIndex(), 2)
+    temp.close(db)
+  }
+})

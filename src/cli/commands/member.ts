@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { setTimeout as delay } from 'node:timers/promises'
 import pino from 'pino'
 import { ConfigError, bindAddressOf, loadConfig, versionText, type MemberConfig } from '../../config/index.js'
-import { buildApp } from '../../http/index.js'
+import { MemberMetrics, buildApp } from '../../http/index.js'
 import { SeededRng, systemClock } from '../../lib/index.js'
 import { RawNode } from '../../raft/index.js'
 import { Member, type MemberInfo, type MemberStorage } from '../../server/index.js'
@@ -52,18 +52,19 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
     process.stderr.write(`arbor: cannot open data directory ${config.dataDir}: ${(error as Error).message}\n`)
     process.exit(2)
   }
-  const { member, transport } = buildMember(config, opened, logger)
+  const { member, transport, metrics } = buildMember(config, opened, logger)
   const peerApp = buildPeerApp({
     clusterId: opened.clusterId,
     memberId: opened.memberId,
     onMessages: (messages) => member.receive(messages),
+    onReceived: (from, bytes) => metrics.countPeerReceived(from, bytes),
     members: () => opened.meta.listMembers(),
     isRemoved: (id) => opened.meta.isRemoved(id),
     version: { etcdserver: '3.4.23', etcdcluster: '3.4.0' },
     settings: { ...peerAppDefaults, raftBodyBytesMax: peerBodyBytesMax(config) },
     logger: logger.child({ module: 'transport' }),
   })
-  const apps = config.listenClientUrls.map((url) => ({ address: bindAddressOf(url), app: buildApp(member, httpSettingsOf(config), logger) }))
+  const apps = config.listenClientUrls.map((url) => ({ address: bindAddressOf(url), app: buildApp(member, httpSettingsOf(config), logger, metrics) }))
   const peerApps = config.listenPeerUrls.map((url, i) => ({ address: bindAddressOf(url), app: i === 0 ? peerApp : undefined }))
   try {
     const first = peerApps[0]
@@ -110,7 +111,11 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
   member.onRemoved(() => void shutdown('removed from the cluster'))
 }
 
-function buildMember(config: MemberConfig, opened: OpenedMember, logger: pino.Logger): { member: Member; transport: PeerTransport } {
+function buildMember(
+  config: MemberConfig,
+  opened: OpenedMember,
+  logger: pino.Logger,
+): { member: Member; transport: PeerTransport; metrics: MemberMetrics } {
   const { db, log, meta, memberId, clusterId } = opened
   const storage: MemberStorage = {
     log,
@@ -144,6 +149,7 @@ function buildMember(config: MemberConfig, opened: OpenedMember, logger: pino.Lo
     watchersMax: config.watchersMax,
   })
   let member: Member | undefined
+  let metrics: MemberMetrics | undefined
   const transport = new PeerTransport({
     clusterId,
     memberId,
@@ -152,6 +158,7 @@ function buildMember(config: MemberConfig, opened: OpenedMember, logger: pino.Lo
     reportUnreachable: (id) => member?.reportUnreachable(id),
     reportSnapshot: (id, ok) => member?.reportSnapshot(id, ok),
     reportRemoved: () => member?.noteRemoved(),
+    reportRoundTrip: (id, roundTripMs) => metrics?.observePeerRoundTrip(id, roundTripMs / 1000),
   })
   const setPeers = (members: readonly MemberInfo[]): void => {
     const wanted = new Set(members.filter((m) => m.id !== memberId).map((m) => m.id))
@@ -178,7 +185,11 @@ function buildMember(config: MemberConfig, opened: OpenedMember, logger: pino.Lo
       clientUrls: config.advertiseClientUrls,
     },
   })
-  return { member, transport }
+  // One set of metrics per member, shared by all its client listeners (http/metrics.ts).
+  metrics = new MemberMetrics(member, { peerTraffic: () => transport.stats() })
+  const memberMetrics = metrics
+  db.onCommit((seconds, synced) => memberMetrics.observeCommit(seconds, synced))
+  return { member, transport, metrics }
 }
 
 function httpSettingsOf(config: MemberConfig) {
