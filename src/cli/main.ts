@@ -5,12 +5,15 @@
  * composition root: the only code that touches `process`.
  */
 import { runMemberCommand } from './commands/member.js'
+import { runSnapshotCommand } from './commands/snapshot.js'
 
 /**
  * The commands that are not a member, by the word that names them: each takes the words
  * after its name and resolves to the process exit code (0 done, 1 failed, 2 bad usage).
  */
-const commands: Readonly<Record<string, (argv: readonly string[]) => Promise<number>>> = {}
+const commands: Readonly<Record<string, (argv: readonly string[]) => Promise<number>>> = {
+  snapshot: runSnapshotCommand,
+}
 
 function main(argv: readonly string[]): void {
   const name = argv[0]

@@ -18,6 +18,7 @@ import type { KeyLimits } from './key-request.js'
 import { sendPlain, sendV2Error } from './render.js'
 import { htmlEscape, parseRequestTarget } from './request-path.js'
 import { OpenWatches } from './watch.js'
+import { serveSnapshot, snapshotRoutePath, type SnapshotSource } from './snapshot-route.js'
 import { Metrics } from './metrics.js'
 
 /** Settings of the client server; each comes from config. */
@@ -66,7 +67,12 @@ function dispatchOf(path: string): Dispatch | undefined {
  * Errors reaching Fastify: body too large → 400/210 `http: POST too large`; anything
  * unexpected → 500/300, logged with its stack.
  */
-export function buildApp(member: MemberApi, settings: HttpSettings, logger?: FastifyBaseLogger): FastifyInstance {
+export function buildApp(
+  member: MemberApi,
+  settings: HttpSettings,
+  logger?: FastifyBaseLogger,
+  maintenance: { readonly snapshots?: SnapshotSource } = {},
+): FastifyInstance {
   const openWatches = new OpenWatches()
   member.onStop(() => openWatches.endAll())
   const metrics = new Metrics(member)
@@ -115,6 +121,7 @@ export function buildApp(member: MemberApi, settings: HttpSettings, logger?: Fas
     if (request.method === 'OPTIONS') return reply.code(200).header('content-length', '0').send()
     if (target.redirectTo !== undefined) return redirect(request, reply, target.redirectTo)
     if (target.path === '/metrics') return metrics.serve(reply)
+    if (target.path === snapshotRoutePath && maintenance.snapshots !== undefined) return serveSnapshot(maintenance.snapshots, request, reply)
     const dispatch = dispatchOf(target.path)
     if (dispatch === undefined) return sendPlain(reply, 404, '404 page not found')
     if (dispatch.kind === 'keys') {

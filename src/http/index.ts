@@ -6,3 +6,4 @@
  */
 export { buildApp, type HttpSettings } from './app.js'
 export type { KeyLimits } from './key-request.js'
+export { snapshotRoutePath, type SnapshotSource, type SnapshotFile } from './snapshot-route.js'

@@ -16,6 +16,7 @@ import { Store } from '../../store/index.js'
 import { openMember, type OpenedMember } from '../bootstrap.js'
 import { arborVersion } from '../version.js'
 import { lockDataDir } from '../data-dir-lock.js'
+import { snapshotSourceOf } from '../snapshot-source.js'
 
 /** Runs a member with `argv` (the words after `arbor`); exits 2 on a bad flag, value or file. */
 export function runMemberCommand(argv: readonly string[]): void {
@@ -63,7 +64,11 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
     settings: { ...peerAppDefaults, raftBodyBytesMax: peerBodyBytesMax(config) },
     logger: logger.child({ module: 'transport' }),
   })
-  const apps = config.listenClientUrls.map((url) => ({ address: bindAddressOf(url), app: buildApp(member, httpSettingsOf(config), logger) }))
+  const snapshots = snapshotSourceOf(opened.db, config.dataDir)
+  const apps = config.listenClientUrls.map((url) => ({
+    address: bindAddressOf(url),
+    app: buildApp(member, httpSettingsOf(config), logger, { snapshots }),
+  }))
   const peerApps = config.listenPeerUrls.map((url, i) => ({ address: bindAddressOf(url), app: i === 0 ? peerApp : undefined }))
   try {
     const first = peerApps[0]
