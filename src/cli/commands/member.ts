@@ -53,6 +53,7 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
     process.stderr.write(`arbor: cannot open data directory ${config.dataDir}: ${(error as Error).message}\n`)
     process.exit(2)
   }
+  if (opened.forced !== undefined) logger.warn({ ...opened.forced }, 'forced a new one-member cluster (--force-new-cluster)')
   const { member, transport } = buildMember(config, opened, logger)
   const peerApp = buildPeerApp({
     clusterId: opened.clusterId,
