@@ -37,7 +37,7 @@ export async function runSnapshotCommand(argv: readonly string[]): Promise<numbe
     .description("Saves a running member's state to <file>")
     .option('--endpoints <urls>', 'client URLs of members, comma-separated (the first that answers is used)', 'http://127.0.0.1:2379')
     .action((file: string, options: { endpoints: string }) => {
-      outcome = save(file, splitUrlList(options.endpoints))
+      outcome = save(file, splitUrlList(options.endpoints).filter((url) => url !== ''))
     })
   program
     .command('status <file>')
