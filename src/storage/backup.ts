@@ -77,7 +77,8 @@ export async function writeBackupFile(db: ArborDatabase, path: string, options: 
     } finally {
       closeSync(fd)
     }
-    return await readBackupStatus(path)
+    // The bytes were just hashed; reading them a second time would only double the disk load.
+    return describeFile(path, sha256)
   } catch (error) {
     rmSync(path, { force: true })
     throw error
@@ -136,6 +137,11 @@ export async function verifyBackupFile(path: string): Promise<{ databaseBytes: n
  */
 export async function readBackupStatus(path: string): Promise<BackupStatus> {
   const { sha256 } = await verifyBackupFile(path)
+  return describeFile(path, sha256)
+}
+
+/** Reads the status of the backup at `path`, whose checksum `sha256` is known good. */
+function describeFile(path: string, sha256: string): BackupStatus {
   let sql: Database.Database
   try {
     sql = new Database(path, { readonly: true, fileMustExist: true })
