@@ -14,7 +14,8 @@
  * refused as truncated; one whose bytes do not hash to the recorded checksum as damaged.
  */
 import { createHash } from 'node:crypto'
-import { createReadStream, existsSync, closeSync, copyFileSync, mkdirSync, fsyncSync, openSync, readSync, renameSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs'
+import { createReadStream, existsSync, closeSync, copyFileSync, mkdirSync, fsyncSync, openSync, readSync, renameSync, rmSync, statSync, truncateSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { assert } from '../lib/index.js'
@@ -70,12 +71,13 @@ export async function writeBackupFile(db: ArborDatabase, path: string, options: 
     await db.backup(path, options.pagesPerStep)
     makeStandalone(path)
     const sha256 = await sha256Of(path, statSync(path).size)
-    const fd = openSync(path, 'a')
+    // Appended and synced off the event loop: an fsync of a large fresh file can take long.
+    const file = await open(path, 'a')
     try {
-      writeSync(fd, Buffer.from(sha256, 'hex'))
-      fsyncSync(fd)
+      await file.write(Buffer.from(sha256, 'hex'))
+      await file.sync()
     } finally {
-      closeSync(fd)
+      await file.close()
     }
     // The bytes were just hashed; reading them a second time would only double the disk load.
     return describeFile(path, sha256)
