@@ -82,6 +82,7 @@ const servedRoutes = [
   { path: '/version', literal: '/version', handler: 'versionRoute' },
   { path: '/health', literal: '/health', handler: 'healthRoute' },
   { path: '/metrics', literal: '/metrics', handler: 'metrics' },
+  { path: '/arbor/v1/snapshot', literal: '/arbor/v1/snapshot', handler: 'snapshot' },
 ] as const
 
 /**
@@ -126,7 +127,9 @@ function acceptedMethods(route: (typeof servedRoutes)[number]): {
   }
   const allowPattern = /sendMethodNotAllowed\(reply, '([A-Z,]+)'\)/
   let text = source('src/http/keys.ts')
-  if (handler === 'membersRoute') {
+  if (handler === 'snapshot') {
+    text = source('src/http/snapshot-route.ts')
+  } else if (handler === 'membersRoute') {
     text = membersSource.slice(membersSource.indexOf('default:'))
   } else if (handler !== 'keys') {
     const routes = source('src/http/cluster-routes.ts')
@@ -173,6 +176,9 @@ describe('openapi.yaml is valid', () => {
 describe('openapi.yaml documents every route', () => {
   test('the route list above names every path literal of src/http/app.ts, and only those', () => {
     const literals = [...appSource.matchAll(/'(\/[A-Za-z0-9][A-Za-z0-9/_-]*)'/g)].map((m) => m[1])
+    // The snapshot route's path is a constant of its own file, which app.ts compares with.
+    assert.match(appSource, /target\.path === snapshotRoutePath/)
+    literals.push(captured(source('src/http/snapshot-route.ts'), /snapshotRoutePath = '([^']+)'/, 'the snapshot path'))
     assert.deepEqual([...new Set(literals)].sort(), [...new Set(servedRoutes.map((r) => r.literal))].sort())
   })
 

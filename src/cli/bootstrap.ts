@@ -6,7 +6,7 @@
 import { join } from 'node:path'
 import type { MemberConfig } from '../config/index.js'
 import type { ConfState } from '../raft/index.js'
-import { clusterIdOf, memberIdOf, type MemberInfo } from '../server/index.js'
+import { clusterIdOf, forceNewCluster, memberIdOf, type ForcedRestart, type MemberInfo } from '../server/index.js'
 import { MemberMeta, SqliteLogStore, openDatabase, type ArborDatabase } from '../storage/index.js'
 import { fetchPeerMembers } from '../transport/index.js'
 
@@ -19,6 +19,8 @@ export interface OpenedMember {
   readonly clusterId: string
   /** True when this start created the data directory's database. */
   readonly created: boolean
+  /** What `--force-new-cluster` did to the log (undefined without it, or on a new member). */
+  readonly forced?: ForcedRestart
 }
 
 /** File holding the member's database inside `--data-dir`. */
@@ -42,7 +44,10 @@ export async function openMember(config: MemberConfig): Promise<OpenedMember> {
     const clusterId = meta.clusterId()
     if (clusterId === undefined) throw new Error('data directory has a member id but no cluster id')
     refreshOwnAttributes(db, meta, storedId, config)
-    return { db, log, meta, memberId: storedId, clusterId, created: false }
+    const forced = config.forceNewCluster
+      ? db.transaction(() => forceNewCluster(log, meta.listMembers(), storedId, meta.appliedIndex()))
+      : undefined
+    return { db, log, meta, memberId: storedId, clusterId, created: false, forced }
   }
   const { members, self, clusterId } =
     config.initialClusterState === 'existing' ? await existingCluster(config) : newCluster(config)

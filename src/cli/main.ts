@@ -8,6 +8,7 @@ import { runMemberCommand } from './commands/member.js'
 import { runExportCommand } from './commands/export.js'
 import { runImportCommand } from './commands/import.js'
 import { runMigrateCommand } from './commands/migrate.js'
+import { runSnapshotCommand } from './commands/snapshot.js'
 
 /**
  * The commands that are not a member, by the word that names them: each takes the words
@@ -17,6 +18,7 @@ const commands: Readonly<Record<string, (argv: readonly string[]) => Promise<num
   export: runExportCommand,
   import: runImportCommand,
   migrate: runMigrateCommand,
+  snapshot: runSnapshotCommand,
 }
 
 function main(argv: readonly string[]): void {

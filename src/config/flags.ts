@@ -70,6 +70,7 @@ const etcdSettingRows: readonly SettingRow[] = [
   ['max-request-bytes', 'maxRequestBytes', 'Accepted and ignored (gRPC only in etcd); see --request-body-bytes-max.'],
   ['quota-backend-bytes', 'quotaBackendBytes', 'Accepted and ignored (a v3 setting in etcd).'],
   ['unsafe-no-fsync', 'unsafeNoFsync', 'Disables fsync (SQLite synchronous=OFF); unsafe, a crash may lose data.'],
+  ['force-new-cluster', 'forceNewCluster', 'Force to create a new one-member cluster from this member\'s data.'],
 ]
 
 /** arbor's named limits; their variables are `ARBOR_*`. */
@@ -91,7 +92,7 @@ const arborSettingRows: readonly SettingRow[] = [
 ]
 
 /** Boolean settings: they take no separate argument. */
-const boolFields: ReadonlySet<ConfigField> = new Set(['enableV2', 'unsafeNoFsync'])
+const boolFields: ReadonlySet<ConfigField> = new Set(['enableV2', 'unsafeNoFsync', 'forceNewCluster'])
 
 /**
  * etcd 3.4.23 flags that arbor accepts and ignores, so that existing etcd command lines
@@ -145,7 +146,6 @@ const unsupportedRows: readonly UnsupportedRow[] = [
   ['discovery-srv', false, [], 'arbor does not implement DNS discovery; use --initial-cluster'],
   ['discovery-srv-name', false, [], 'arbor does not implement DNS discovery; use --initial-cluster'],
   ['proxy', false, ['off'], 'arbor has no proxy mode; only "off" is accepted'],
-  ['force-new-cluster', true, [], 'arbor does not implement forcing a new cluster'],
   ['host-whitelist', false, ['*'], 'arbor does not implement Host checks yet; only "*" or empty is accepted'],
   ['experimental-enable-v2v3', false, [], 'arbor serves the v2 API from its own store; leave it empty'],
 ]

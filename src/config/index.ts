@@ -19,6 +19,6 @@ export {
   type ConfigField,
   type LogLevel,
 } from './schema.js'
-export { bindAddressOf, renderInitialCluster, type BindAddress, type InitialClusterMember } from './urls.js'
+export { bindAddressOf, parseInitialCluster, splitUrlList, renderInitialCluster, type BindAddress, type InitialClusterMember } from './urls.js'
 export { etcdFlagsIgnored, etcdFlagsUnsupported } from './flags.js'
 export { helpText, versionText, type VersionFacts } from './help.js'

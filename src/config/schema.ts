@@ -174,6 +174,10 @@ const fieldSchemas = {
   /** etcd's `--unsafe-no-fsync`: SQLite `synchronous=OFF`. A crash may lose acknowledged
    *  writes and break Raft's durability promise (Raft Figure 2); for tests only. */
   unsafeNoFsync: boolField(),
+  /** etcd's `--force-new-cluster`: start this member, with its data, as the only member of
+   *  its cluster (after the others are lost for good): entries not known committed are
+   *  dropped and the others are removed through the log, as etcd does. */
+  forceNewCluster: boolField(),
   /** Bytes in one client request body. Protects memory from one huge request; etcd's v2
    *  form limit (Go's 10 MiB), above which it answers 400 code 210 "Invalid POST form". */
   requestBodyBytesMax: limitField('bytes'),
@@ -282,6 +286,7 @@ export const memberDefaults = {
   maxRequestBytes: 1_572_864,
   quotaBackendBytes: 0,
   unsafeNoFsync: false,
+  forceNewCluster: false,
 } as const satisfies Partial<MemberConfig>
 
 /** Defaults of arbor's named limits; `fieldSchemas` says what each protects. */

@@ -19,6 +19,7 @@ import { sendPlain, sendV2Error } from './render.js'
 import { htmlEscape, parseRequestTarget } from './request-path.js'
 import { OpenWatches } from './watch.js'
 import { MemberMetrics } from './metrics.js'
+import { serveSnapshot, snapshotRoutePath, type SnapshotSource } from './snapshot-route.js'
 
 /** Settings of the client server; each comes from config. */
 export interface HttpSettings {
@@ -73,6 +74,7 @@ export function buildApp(
   settings: HttpSettings,
   logger?: FastifyBaseLogger,
   metrics: MemberMetrics = new MemberMetrics(member),
+  maintenance: { readonly snapshots?: SnapshotSource } = {},
 ): FastifyInstance {
   const openWatches = new OpenWatches()
   member.onStop(() => openWatches.endAll())
@@ -121,6 +123,7 @@ export function buildApp(
     if (request.method === 'OPTIONS') return reply.code(200).header('content-length', '0').send()
     if (target.redirectTo !== undefined) return redirect(request, reply, target.redirectTo)
     if (target.path === '/metrics') return metrics.serve(reply)
+    if (target.path === snapshotRoutePath && maintenance.snapshots !== undefined) return serveSnapshot(maintenance.snapshots, request, reply)
     const dispatch = dispatchOf(target.path)
     if (dispatch === undefined) return sendPlain(reply, 404, '404 page not found')
     if (dispatch.kind === 'keys') return handleKeys(keysContext, request, reply, target.path, target.rawQuery)

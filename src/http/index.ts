@@ -7,3 +7,4 @@
 export { buildApp, type HttpSettings } from './app.js'
 export type { KeyLimits } from './key-request.js'
 export { MemberMetrics, etcdBuckets, type KeyMethod, type MetricSources, type PeerTraffic } from './metrics.js'
+export { snapshotRoutePath, type SnapshotSource, type SnapshotFile } from './snapshot-route.js'

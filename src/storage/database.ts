@@ -197,6 +197,20 @@ export class ArborDatabase {
     for (const reload of this.reloaders) reload()
   }
 
+  /**
+   * Copies the whole database, as it is when the copy ends, to a new file at `path` with
+   * SQLite's online backup API (better-sqlite3 `backup()`): `pagesPerStep` pages per step, one
+   * step per turn of the event loop, so the member keeps serving in between. Writes made on
+   * this connection meanwhile are carried into the copy by SQLite, so it is consistent: every
+   * transaction committed before the copy ends is in it, and none in part.
+   * @returns the pages copied.
+   */
+  async backup(path: string, pagesPerStep: number): Promise<number> {
+    assert(Number.isSafeInteger(pagesPerStep) && pagesPerStep > 0, `pagesPerStep ${pagesPerStep} is not a positive integer`)
+    const result = await this.sql.backup(path, { progress: () => pagesPerStep })
+    return result.totalPages
+  }
+
   /** Closes the file. Asserts that no transaction is open (its writes would be lost). */
   close(): void {
     assert(!this.sql.inTransaction, 'close() inside a transaction')

@@ -6,10 +6,12 @@
  * the membership (`MemberMeta`), and state snapshots for InstallSnapshot (`exportState`,
  * `importState`). The member loop persists a Ready batch and applies its committed entries
  * inside one `ArborDatabase.transaction`: one fsync per turn (ARCHITECTURE.md, "The tree
- * lives in SQLite"; decision 7).
- * Synchronous: no promises, no clock in what it writes (commit durations are measured for
- * metrics only). Imports: lib, raft (types), better-sqlite3, node:fs,
- * node:path. Never imports store: its backend's record types are restated, matching by shape.
+ * lives in SQLite"; decision 7). Backup files (`writeBackupFile`, `restoreBackupFile`) for
+ * `arbor snapshot save|status|restore`.
+ * Synchronous, no clock (commit durations are measured for metrics only), except the backup functions: an online copy runs in steps between
+ * turns of the event loop, and a file's checksum is read as a stream. Imports: lib, raft
+ * (types), better-sqlite3, node:fs, node:path, node:crypto. Never imports store: its
+ * backend's record types are restated, matching by shape.
  */
 export { openDatabase, ArborDatabase, SchemaVersionError, type CommitObserver, type OpenOptions, type Synchronous } from './database.js'
 export { SqliteLogStore } from './sqlite-log-store.js'
@@ -17,3 +19,13 @@ export { SqliteStoreBackend, type TreeRow, type EventRow, type EventAction } fro
 export { MemberMeta, type MemberRecord, type MemberUpdate } from './meta.js'
 export { exportState, importState, SnapshotFormatError } from './snapshot.js'
 export { schemaVersion } from './schema.js'
+export {
+  writeBackupFile,
+  verifyBackupFile,
+  readBackupStatus,
+  restoreBackupFile,
+  BackupFileError,
+  backupChecksumBytes,
+  type BackupStatus,
+  type RestoreIdentity,
+} from './backup.js'

@@ -118,6 +118,18 @@ export class SqliteLogStore implements LogStore {
     this.noteAppendedTerms(entries)
   }
 
+  /**
+   * Discards every entry after `index` (for `--force-new-cluster`, which drops the entries
+   * not known to be committed, as etcd does). `index` is at least the snapshot index.
+   */
+  truncateAfter(index: RaftIndex): void {
+    assert(index >= this.snapshotIndex, `truncateAfter: ${index} is below the snapshot ${this.snapshotIndex}`)
+    if (index >= this.last) return
+    this.log.deleteFrom.run(index + 1)
+    this.last = index
+    while ((this.termRuns.at(-1)?.first ?? -1) > index) this.termRuns.pop()
+  }
+
   setHardState(hardState: HardState): void {
     this.raftState.setHardState.run(hardState.term, hardState.vote, hardState.commit)
   }

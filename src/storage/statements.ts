@@ -88,6 +88,8 @@ export interface Statements {
     /** Nodes with lo < key < hi, ascending by key. */
     between: Stmt<[string, string], NodeRow>
     all: Stmt<[], NodeRow>
+    /** How many nodes are keys (dir = 0) and how many directories. */
+    counts: Stmt<[], { keys: number | null; dirs: number | null }>
     /** (key, dir, value, created_index, modified_index, expires_at_ms) */
     put: Stmt<[string, number, string, number, number, number | null]>
     deleteOne: Stmt<[string]>
@@ -159,6 +161,7 @@ export function prepareStatements(sql: Database.Database): Statements {
       firstFrom: sql.prepare(`SELECT ${nodeColumns} FROM nodes WHERE key >= ? AND key < ? ORDER BY key LIMIT 1`),
       between: sql.prepare(`SELECT ${nodeColumns} FROM nodes WHERE key > ? AND key < ? ORDER BY key`),
       all: sql.prepare(`SELECT ${nodeColumns} FROM nodes ORDER BY key`),
+      counts: sql.prepare('SELECT SUM(dir = 0) AS keys, SUM(dir = 1) AS dirs FROM nodes'),
       put: sql.prepare(
         'INSERT OR REPLACE INTO nodes (key, dir, value, created_index, modified_index, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?)',
       ),

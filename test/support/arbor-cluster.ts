@@ -323,9 +323,12 @@ export class ArborCluster {
     member.paused = false
   }
 
-  /** Starts a stopped member again on its data directory and ports; waits for /health. */
-  async restart(member: ClusterMember): Promise<void> {
-    member.spawn(this.args(member, this.initialCluster(this.members), 'new'))
+  /**
+   * Starts a stopped member again on its data directory and ports, with `moreArgs` after its
+   * usual flags (e.g. ['--force-new-cluster']); waits for /health.
+   */
+  async restart(member: ClusterMember, moreArgs: readonly string[] = []): Promise<void> {
+    member.spawn([...this.args(member, this.initialCluster(this.members), 'new'), ...moreArgs])
     await this.waitForHealth(member)
   }
 

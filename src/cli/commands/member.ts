@@ -16,6 +16,7 @@ import { Store } from '../../store/index.js'
 import { openMember, type OpenedMember } from '../bootstrap.js'
 import { arborVersion } from '../version.js'
 import { lockDataDir } from '../data-dir-lock.js'
+import { snapshotSourceOf } from '../snapshot-source.js'
 
 /** Runs a member with `argv` (the words after `arbor`); exits 2 on a bad flag, value or file. */
 export function runMemberCommand(argv: readonly string[]): void {
@@ -52,6 +53,7 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
     process.stderr.write(`arbor: cannot open data directory ${config.dataDir}: ${(error as Error).message}\n`)
     process.exit(2)
   }
+  if (opened.forced !== undefined) logger.warn({ ...opened.forced }, 'forced a new one-member cluster (--force-new-cluster)')
   const { member, transport, metrics } = buildMember(config, opened, logger)
   const peerApp = buildPeerApp({
     clusterId: opened.clusterId,
@@ -64,7 +66,11 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
     settings: { ...peerAppDefaults, raftBodyBytesMax: peerBodyBytesMax(config) },
     logger: logger.child({ module: 'transport' }),
   })
-  const apps = config.listenClientUrls.map((url) => ({ address: bindAddressOf(url), app: buildApp(member, httpSettingsOf(config), logger, metrics) }))
+  const snapshots = snapshotSourceOf(opened.db, config.dataDir)
+  const apps = config.listenClientUrls.map((url) => ({
+    address: bindAddressOf(url),
+    app: buildApp(member, httpSettingsOf(config), logger, metrics, { snapshots }),
+  }))
   const peerApps = config.listenPeerUrls.map((url, i) => ({ address: bindAddressOf(url), app: i === 0 ? peerApp : undefined }))
   try {
     const first = peerApps[0]
