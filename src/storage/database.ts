@@ -9,6 +9,7 @@ import Database from 'better-sqlite3'
 import { assert } from '../lib/index.js'
 import { metaKey, metaTableSql, migrations, schemaVersion, tablesSql } from './schema.js'
 import { prepareStatements, type Statements } from './statements.js'
+import { discardStagedTables } from './snapshot.js'
 
 /**
  * How hard a commit waits for the disk (SQLite `PRAGMA synchronous`). In WAL mode, FULL
@@ -43,7 +44,10 @@ export function openDatabase(path: string, options: OpenOptions = { synchronous:
   try {
     configure(sql, options)
     createSchema(sql, path)
-    return new ArborDatabase(sql, prepareStatements(sql), options.synchronous)
+    const db = new ArborDatabase(sql, prepareStatements(sql), options.synchronous, path)
+    // A snapshot being staged when the member stopped is never completed: its leader starts over.
+    discardStagedTables(db)
+    return db
   } catch (error) {
     sql.close()
     throw error
@@ -98,6 +102,8 @@ function migrate(sql: Database.Database, from: number): void {
 export class ArborDatabase {
   /** The statements, prepared at open. */
   readonly statements: Statements
+  /** The file (other connections to it read consistent snapshots: snapshot.ts). */
+  readonly path: string
   private readonly sql: Database.Database
   private readonly runImmediate: (fn: () => unknown) => unknown
   private readonly reloaders: Array<() => void> = []
@@ -106,8 +112,9 @@ export class ArborDatabase {
   /** The `synchronous` set on the connection now. */
   private currentSynchronous: Synchronous
 
-  constructor(sql: Database.Database, statements: Statements, synchronous: Synchronous) {
+  constructor(sql: Database.Database, statements: Statements, synchronous: Synchronous, path: string) {
     this.sql = sql
+    this.path = path
     this.statements = statements
     this.synchronous = synchronous
     this.currentSynchronous = synchronous
@@ -150,6 +157,14 @@ export class ArborDatabase {
     const name = typeof level === 'number' ? names[level] : undefined
     assert(name !== undefined, `unexpected synchronous level ${String(level)}`)
     return name
+  }
+
+  /**
+   * The connection itself, for this module's own files that run statements not prepared at
+   * open (snapshot.ts: staging tables). Never handed outside the storage module.
+   */
+  get connection(): Database.Database {
+    return this.sql
   }
 
   /** Whether a transaction is open (writes are not durable yet). */

@@ -10,7 +10,7 @@ import { buildApp } from '../../http/index.js'
 import { SeededRng, systemClock } from '../../lib/index.js'
 import { RawNode } from '../../raft/index.js'
 import { Member, type MemberInfo, type MemberStorage } from '../../server/index.js'
-import { SqliteStoreBackend, exportState, importState } from '../../storage/index.js'
+import { SqliteStoreBackend, StateStager, openStateReader } from '../../storage/index.js'
 import { PeerTransport, buildPeerApp, peerAppDefaults, raftBodyBytesFor, transportDefaults } from '../../transport/index.js'
 import { Store } from '../../store/index.js'
 import { openMember, type OpenedMember } from '../bootstrap.js'
@@ -52,7 +52,8 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
     process.stderr.write(`arbor: cannot open data directory ${config.dataDir}: ${(error as Error).message}\n`)
     process.exit(2)
   }
-  const { member, transport } = buildMember(config, opened, logger)
+  const stager = new StateStager(opened.db)
+  const { member, transport } = buildMember(config, opened, stager, logger)
   const peerApp = buildPeerApp({
     clusterId: opened.clusterId,
     memberId: opened.memberId,
@@ -60,7 +61,8 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
     members: () => opened.meta.listMembers(),
     isRemoved: (id) => opened.meta.isRemoved(id),
     version: { etcdserver: '3.4.23', etcdcluster: '3.4.0' },
-    settings: { ...peerAppDefaults, raftBodyBytesMax: peerBodyBytesMax(config) },
+    snapshotSink: stager,
+    settings: { ...peerAppDefaults, raftBodyBytesMax: peerBodyBytesMax(config), snapshotChunkBytesMax: config.snapshotChunkBytesMax },
     logger: logger.child({ module: 'transport' }),
   })
   const apps = config.listenClientUrls.map((url) => ({ address: bindAddressOf(url), app: buildApp(member, httpSettingsOf(config), logger) }))
@@ -110,7 +112,7 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
   member.onRemoved(() => void shutdown('removed from the cluster'))
 }
 
-function buildMember(config: MemberConfig, opened: OpenedMember, logger: pino.Logger): { member: Member; transport: PeerTransport } {
+function buildMember(config: MemberConfig, opened: OpenedMember, stager: StateStager, logger: pino.Logger): { member: Member; transport: PeerTransport } {
   const { db, log, meta, memberId, clusterId } = opened
   const storage: MemberStorage = {
     log,
@@ -121,8 +123,8 @@ function buildMember(config: MemberConfig, opened: OpenedMember, logger: pino.Lo
     upsertMember: (m) => meta.upsertMember(m),
     removeMember: (id) => meta.removeMember(id),
     isRemoved: (id) => meta.isRemoved(id),
-    exportState: () => exportState(db),
-    importState: (data) => importState(db, data),
+    openStateReader: () => openStateReader(db, config.snapshotChunkBytesMax),
+    importState: (data) => stager.install(data),
   }
   const raft = new RawNode(
     {
@@ -147,7 +149,7 @@ function buildMember(config: MemberConfig, opened: OpenedMember, logger: pino.Lo
   const transport = new PeerTransport({
     clusterId,
     memberId,
-    settings: transportDefaults,
+    settings: { ...transportDefaults, snapshotChunkBytesMax: config.snapshotChunkBytesMax },
     logger: logger.child({ module: 'transport' }),
     reportUnreachable: (id) => member?.reportUnreachable(id),
     reportSnapshot: (id, ok) => member?.reportSnapshot(id, ok),
@@ -163,7 +165,12 @@ function buildMember(config: MemberConfig, opened: OpenedMember, logger: pino.Lo
     raft,
     store,
     storage,
-    peers: { send: (messages) => transport.send(messages), setPeers, stats: () => transport.stats() },
+    peers: {
+      send: (messages) => transport.send(messages),
+      sendSnapshot: (message, state) => transport.sendSnapshot(message, state),
+      setPeers,
+      stats: () => transport.stats(),
+    },
     clock: systemClock,
     logger: logger.child({ module: 'server' }),
     settings: {
