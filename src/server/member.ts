@@ -45,6 +45,11 @@ export interface MemberSettings {
   readonly snapshotCount: number
   /** How often the leader looks for expired TTLs (ms); etcd sweeps every 500 ms. */
   readonly syncIntervalMs: number
+  /**
+   * Keys one sync entry expires at most: bounds the work of one apply. While more are due,
+   * the leader proposes the next sweep as soon as the previous one is applied.
+   */
+  readonly expireKeysPerEntry: number
   /** This member's advertised client URLs, published to the cluster once a leader is known. */
   readonly clientUrls: readonly string[]
 }
@@ -440,7 +445,11 @@ export class Member implements MemberApi {
     }
   }
 
-  /** The leader proposes a sweep when the earliest TTL is due (ARCHITECTURE decision 2). */
+  /**
+   * The leader proposes a sweep when the earliest TTL is due (ARCHITECTURE decision 2): one
+   * entry at a time, each expiring at most `expireKeysPerEntry` keys, the next proposed as
+   * soon as this member applied the previous one (applyProposal) while keys are still due.
+   */
   private maybeProposeExpire(): void {
     if (this.role !== 'StateLeader' || this.stopped) return
     const nowMs = this.parts.clock.nowMs()
@@ -450,7 +459,7 @@ export class Member implements MemberApi {
     if (inFlight !== undefined && nowMs - inFlight < this.parts.settings.requestTimeoutMs) return
     this.expireInFlightSinceMs = nowMs
     try {
-      this.parts.raft.propose(encodeExpire(nowMs))
+      this.parts.raft.propose(encodeExpire(nowMs, this.parts.settings.expireKeysPerEntry))
     } catch (error) {
       if (!(error instanceof ProposalDroppedError)) throw error
       this.expireInFlightSinceMs = undefined
@@ -566,8 +575,10 @@ export class Member implements MemberApi {
     const { store } = this.parts
     const proposal = decodeProposal(data)
     if (proposal.kind === 'expire') {
-      store.expire(proposal.timeMs)
+      store.expire(proposal.timeMs, proposal.keysMax)
       this.expireInFlightSinceMs = undefined
+      // Keys may still be due (more than one entry expires): look again after this turn.
+      if (this.role === 'StateLeader') setImmediate(() => this.maybeProposeExpire())
       return
     }
     if (proposal.kind === 'attributes') {

@@ -95,7 +95,7 @@ describe('named limits', () => {
     { field: 'requestReceiveTimeoutMs', value: 30_000, min: 1, unit: 'ms' },
     { field: 'keepAliveTimeoutMs', value: 30_000, min: 1, unit: 'ms' },
     { field: 'snapshotChunkBytesMax', value: 1_048_576, min: 1, unit: 'bytes' },
-    { field: 'expireKeysPerEntry', value: 1_000, min: 1, unit: 'keys' },
+    { field: 'expireKeysPerEntry', value: 250, min: 1, unit: 'keys' },
   ]
   const config = memberConfigSchema.parse(withDefaults({}))
 

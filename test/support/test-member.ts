@@ -39,6 +39,7 @@ export const testMemberSettings: MemberSettings = {
   pendingProposalsMax: 1_000,
   snapshotCount: 10_000,
   syncIntervalMs: 50,
+  expireKeysPerEntry: 1_000,
   clientUrls: testMemberInfo.clientUrls,
 }
 

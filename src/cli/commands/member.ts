@@ -182,6 +182,7 @@ function buildMember(config: MemberConfig, opened: OpenedMember, stager: StateSt
       pendingProposalsMax: config.pendingProposalsMax,
       snapshotCount: config.snapshotCount,
       syncIntervalMs: config.syncIntervalMs,
+      expireKeysPerEntry: config.expireKeysPerEntry,
       clientUrls: config.advertiseClientUrls,
     },
   })
