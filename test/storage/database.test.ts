@@ -253,3 +253,16 @@ test('a file of schema version 1 is migrated when opened: the same tree, in one 
   assert.deepEqual(check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'nodes'").all(), [{ name: 'nodes_by_expiry' }])
   check.close()
 })
+
+test('a new file keeps 1 KiB values in their pages: about 1.2 KB on disk per key, not 4.6', () => {
+  const db = temp.open()
+  const tree = new SqliteStoreBackend(db)
+  const value = 'x'.repeat(1024)
+  db.transaction(() => {
+    for (let i = 0; i < 2_000; i++) tree.putNode({ key: `/k${String(i).padStart(5, '0')}`, dir: false, value, createdIndex: i + 1, modifiedIndex: i + 1, expiresAtMs: null })
+  })
+  assert.equal(db.connection.pragma('page_size', { simple: true }), 16_384)
+  const stat = db.connection.prepare<[], { bytes: number }>("SELECT SUM(pgsize) AS bytes FROM dbstat WHERE name = 'nodes'").get()
+  const perKey = (stat?.bytes ?? 0) / 2_000
+  assert.ok(perKey < 1_500, `${perKey} bytes on disk per key`)
+})
