@@ -89,6 +89,8 @@ const arborSettingRows: readonly SettingRow[] = [
   ['headers-timeout-ms', 'headersTimeoutMs', "Time (in milliseconds) to receive a request's headers."],
   ['request-receive-timeout-ms', 'requestReceiveTimeoutMs', 'Time (in milliseconds) to receive a whole request.'],
   ['keep-alive-timeout-ms', 'keepAliveTimeoutMs', 'Time (in milliseconds) an idle client connection stays open.'],
+  ['snapshot-chunk-bytes-max', 'snapshotChunkBytesMax', 'Bytes of one chunk of a snapshot streamed to a follower that fell behind.'],
+  ['expire-keys-per-entry', 'expireKeysPerEntry', 'Most keys one TTL expiry entry expires; more due keys take more entries.'],
 ]
 
 /** Boolean settings: they take no separate argument. */

@@ -216,6 +216,14 @@ const fieldSchemas = {
   /** Period at which the leader looks for expired TTL keys and proposes a `sync`, ms
    *  (etcd's v2 sync ticker: 500 ms). Bounds how late a key expires. */
   syncIntervalMs: limitField('ms'),
+  /** Bytes of one chunk of a snapshot sent to a follower that fell behind: read from the
+   *  state, posted, and staged by the follower one chunk at a time. Bounds the memory a
+   *  snapshot takes on both sides, whatever the size of the state. */
+  snapshotChunkBytesMax: limitField('bytes'),
+  /** Keys one TTL sweep entry expires at most; more due keys take more entries. Bounds the
+   *  work of one apply (one loop turn) when many keys are due at once: about 65 µs a key
+   *  on SQLite, so the default takes some 16 ms, a sixth of the default heartbeat. */
+  expireKeysPerEntry: limitField('keys'),
 } as const
 
 /** A field of `MemberConfig`. */
@@ -304,6 +312,8 @@ export const limitDefaults = {
   headersTimeoutMs: 10_000,
   requestReceiveTimeoutMs: 30_000,
   keepAliveTimeoutMs: 30_000,
+  snapshotChunkBytesMax: 1_048_576,
+  expireKeysPerEntry: 250,
 } as const satisfies Partial<MemberConfig>
 
 /**

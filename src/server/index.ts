@@ -6,7 +6,7 @@
  */
 export { Member, type MemberParts, type MemberSettings } from './member.js'
 export type { MemberApi, SelfStats, LeaderStats, LoopStats } from './api.js'
-export type { MemberInfo, MemberStorage, PeerSender, PeerDeliveryStats } from './ports.js'
+export type { MemberInfo, MemberStorage, PeerSender, PeerDeliveryStats, StateReader } from './ports.js'
 export { memberIdOf, clusterIdOf } from './identity.js'
 export { MembershipError } from './membership-error.js'
 export { forceNewCluster, type ForceNewClusterLog, type ForcedRestart } from './force-new-cluster.js'

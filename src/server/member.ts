@@ -21,7 +21,7 @@ import {
 import type { Event, GetOptions, HistoryRecord, Store, StoreRequest, WatchStart } from '../store/index.js'
 import { ErrorCode, V2Error } from '../v2error/index.js'
 import type { LeaderStats, LoopStats, MemberApi, SelfStats } from './api.js'
-import type { MemberInfo, MemberStorage, PeerSender } from './ports.js'
+import type { MemberInfo, MemberStorage, PeerSender, StateReader } from './ports.js'
 import { decodeProposal, encodeAttributes, encodeExpire, encodeWrite } from './proposal.js'
 import { RecentProposals } from './recent-proposals.js'
 import { mustPersistDurably, type PersistedVote } from './durability.js'
@@ -45,6 +45,11 @@ export interface MemberSettings {
   readonly snapshotCount: number
   /** How often the leader looks for expired TTLs (ms); etcd sweeps every 500 ms. */
   readonly syncIntervalMs: number
+  /**
+   * Keys one sync entry expires at most: bounds the work of one apply. While more are due,
+   * the leader proposes the next sweep as soon as the previous one is applied.
+   */
+  readonly expireKeysPerEntry: number
   /** This member's advertised client URLs, published to the cluster once a leader is known. */
   readonly clientUrls: readonly string[]
 }
@@ -384,7 +389,10 @@ export class Member implements MemberApi {
       const fresh = message.type === 'prop' ? this.recentProposals.filterForwarded(message) : message
       if (fresh !== undefined) this.parts.raft.step(fresh)
     }
-    this.scheduleTurn()
+    // A snapshot is installed at once: what it names (a staged copy of the leader's state)
+    // could be replaced by the next chunk of another transfer if the turn waited.
+    if (messages.some((m) => m.type === 'snap')) this.runTurns()
+    else this.scheduleTurn()
   }
 
   /** After a restart, the writes already in the log tail are known again (recent-proposals.ts). */
@@ -443,7 +451,11 @@ export class Member implements MemberApi {
     }
   }
 
-  /** The leader proposes a sweep when the earliest TTL is due (ARCHITECTURE decision 2). */
+  /**
+   * The leader proposes a sweep when the earliest TTL is due (ARCHITECTURE decision 2): one
+   * entry at a time, each expiring at most `expireKeysPerEntry` keys, the next proposed as
+   * soon as this member applied the previous one (applyProposal) while keys are still due.
+   */
   private maybeProposeExpire(): void {
     if (this.role !== 'StateLeader' || this.stopped) return
     const nowMs = this.parts.clock.nowMs()
@@ -453,7 +465,7 @@ export class Member implements MemberApi {
     if (inFlight !== undefined && nowMs - inFlight < this.parts.settings.requestTimeoutMs) return
     this.expireInFlightSinceMs = nowMs
     try {
-      this.parts.raft.propose(encodeExpire(nowMs))
+      this.parts.raft.propose(encodeExpire(nowMs, this.parts.settings.expireKeysPerEntry))
     } catch (error) {
       if (!(error instanceof ProposalDroppedError)) throw error
       this.expireInFlightSinceMs = undefined
@@ -498,7 +510,8 @@ export class Member implements MemberApi {
       this.maybeCompact()
     }, durable)
     if (ready.hardState !== undefined) this.persistedVote = { term: ready.hardState.term, vote: ready.hardState.vote }
-    peers.send(ready.messages.some((m) => m.type === 'snap') ? this.withStates(ready.messages) : ready.messages)
+    if (ready.messages.some((m) => m.type === 'snap')) this.sendWithStates(ready.messages)
+    else peers.send(ready.messages)
     for (const message of ready.messages) if (message.type === 'app') this.appendsSent += 1
     store.flushNotifications()
     for (const outcome of outcomes) {
@@ -516,30 +529,32 @@ export class Member implements MemberApi {
   }
 
   /**
-   * A follower that fell behind the compacted log gets the applied state itself (decision 7).
-   * The snapshot Raft names is replaced by one at this member's applied index, the point the
-   * exported state stands at, so the follower never applies an entry twice; its configuration
-   * is the one in effect at that index (the last applied change, thesis §4.1), not the one of
-   * the last compaction, so a member added since is a voter in it. The state is exported once
-   * for every 'snap' message of the turn. An export that fails drops the messages and tells
-   * Raft the snapshots failed (it retries later) instead of stopping the member.
+   * A follower that fell behind the compacted log gets the applied state itself (decision 7),
+   * streamed: for each 'snap' message a reader of the state is opened now, right after the
+   * turn committed, so it reads the state at this member's applied index for as long as the
+   * transfer lasts, whatever is applied meanwhile. The snapshot Raft names is replaced by one
+   * at that index, so the follower never applies an entry twice; its configuration is the one
+   * in effect at that index (the last applied change, thesis §4.1), not the one of the last
+   * compaction, so a member added since is a voter in it. A reader that cannot be opened
+   * tells Raft the snapshot failed (it retries later) instead of stopping the member.
    */
-  private withStates(messages: readonly Message[]): Message[] {
-    const { storage, logger } = this.parts
-    const index = this.appliedIndex
-    let data: Uint8Array
-    try {
-      data = storage.exportState()
-    } catch (error) {
-      const failed = messages.filter((m) => m.type === 'snap').map((m) => m.to)
-      logger.error({ index, to: failed, error: error instanceof Error ? error.message : String(error) }, 'snapshot export failed')
-      setImmediate(() => {
-        for (const to of failed) this.reportSnapshot(to, false)
-      })
-      return messages.filter((m) => m.type !== 'snap')
+  private sendWithStates(messages: readonly Message[]): void {
+    const { storage, logger, peers } = this.parts
+    peers.send(messages.filter((m) => m.type !== 'snap'))
+    for (const message of messages) {
+      if (message.type !== 'snap') continue
+      let state: StateReader
+      try {
+        state = storage.openStateReader()
+      } catch (error) {
+        logger.error({ index: this.appliedIndex, to: message.to, error: error instanceof Error ? error.message : String(error) }, 'snapshot export failed')
+        setImmediate(() => this.reportSnapshot(message.to, false))
+        continue
+      }
+      const index = state.appliedIndex
+      const metadata = { index, term: storage.log.term(index), confState: storage.log.initialState().confState }
+      peers.sendSnapshot({ ...message, snapshot: { metadata, data: new Uint8Array(0) } }, state)
     }
-    const metadata = { index, term: storage.log.term(index), confState: storage.log.initialState().confState }
-    return messages.map((m) => (m.type === 'snap' ? { ...m, snapshot: { metadata, data } } : m))
   }
 
   /** Replaces the state by a snapshot from the leader, inside the turn's transaction. */
@@ -566,8 +581,10 @@ export class Member implements MemberApi {
     const { store } = this.parts
     const proposal = decodeProposal(data)
     if (proposal.kind === 'expire') {
-      store.expire(proposal.timeMs)
+      store.expire(proposal.timeMs, proposal.keysMax)
       this.expireInFlightSinceMs = undefined
+      // Keys may still be due (more than one entry expires): look again after this turn.
+      if (this.role === 'StateLeader') setImmediate(() => this.maybeProposeExpire())
       return
     }
     if (proposal.kind === 'attributes') {

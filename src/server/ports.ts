@@ -34,15 +34,41 @@ export interface MemberStorage {
   removeMember(id: string): void
   /** True for an id removed from the cluster earlier (etcd answers 410 for it). */
   isRemoved(id: string): boolean
-  /** A consistent copy of the applied state (tree, history, applied index, members), for InstallSnapshot. */
-  exportState(): Uint8Array
-  /** Replaces the applied state by a copy from `exportState` (on a follower that fell behind). */
+  /**
+   * Opens a consistent read of the applied state (tree, history, applied index, members) as
+   * committed now, for InstallSnapshot: read in bounded chunks, held open until closed.
+   */
+  openStateReader(): StateReader
+  /**
+   * Replaces the applied state by a leader's, on a follower that fell behind, inside the
+   * turn's transaction. `data` is what the transport delivered as the snapshot's data: a
+   * token naming the copy it staged chunk by chunk.
+   */
   importState(data: Uint8Array): void
+}
+
+/**
+ * The applied state as it stood at one index, in chunks of bounded size (the transport's
+ * `SnapshotSource` has this shape). Whoever is handed one closes it.
+ */
+export interface StateReader {
+  /** Raft index of the last entry applied to the state being read. */
+  readonly appliedIndex: RaftIndex
+  /** The next chunk, or `undefined` after the last. Synchronous and bounded. */
+  next(): Uint8Array | undefined
+  /** Ends the read (idempotent). */
+  close(): void
 }
 
 /** Sends Raft messages to peers. Never blocks; a full queue drops and reports (Raft tolerates loss). */
 export interface PeerSender {
   send(messages: readonly Message[]): void
+  /**
+   * Sends the 'snap' `message` with its data pulled from `state`, chunk by chunk; closes
+   * `state` when the transfer ends (or at once if it cannot start). Reports the outcome to
+   * the member later (`reportSnapshot`).
+   */
+  sendSnapshot(message: Message, state: StateReader): void
   /** The cluster's members changed: reach exactly these (the sender skips itself). */
   setPeers?(members: readonly MemberInfo[]): void
   /** Per-peer delivery counters and round-trip latency (ms), for `/v2/stats/leader`. */

@@ -4,7 +4,9 @@
  *
  * Text form, one header line then the request's JSON:
  *   `r <requestId> <timeMs>\n<StoreRequest JSON>`  a client write
- *   `x <timeMs>`                                   a TTL sweep ("sync"; decision 2)
+ *   `x <timeMs> <keysMax>`                         a TTL sweep ("sync"; decision 2) of at
+ *                                                  most keysMax due keys (`x <timeMs>`,
+ *                                                  written before the bound: all of them)
  *   `a <memberId>\n<{name, clientUrls} JSON>`       a member publishes its attributes
  *                                                  (as etcd does at start, so every member
  *                                                  lists every client URL)
@@ -17,7 +19,7 @@ import type { StoreRequest } from '../store/index.js'
 /** A decoded entry payload; a write's request stays JSON text (`json`) until it is applied. */
 export type Proposal =
   | { readonly kind: 'write'; readonly requestId: string; readonly timeMs: number; readonly json: string }
-  | { readonly kind: 'expire'; readonly timeMs: number }
+  | { readonly kind: 'expire'; readonly timeMs: number; readonly keysMax: number }
   | { readonly kind: 'attributes'; readonly memberId: string; readonly name: string; readonly clientUrls: string[] }
 
 /** Encodes a client write. `requestId` holds no space or newline. */
@@ -25,9 +27,11 @@ export function encodeWrite(requestId: string, timeMs: number, request: StoreReq
   return `r ${requestId} ${timeMs}\n${JSON.stringify(request)}`
 }
 
-/** Encodes a TTL sweep at the leader's `timeMs`. */
-export function encodeExpire(timeMs: number): string {
-  return `x ${timeMs}`
+/** Encodes a TTL sweep at the leader's `timeMs` of at most `keysMax` due keys. */
+export function encodeExpire(timeMs: number, keysMax: number): string {
+  assert(Number.isSafeInteger(keysMax), 'encodeExpire: keysMax must be an integer')
+  assert(keysMax >= 1, 'encodeExpire: keysMax must be at least 1')
+  return `x ${timeMs} ${keysMax}`
 }
 
 /** Encodes a member's published attributes. */
@@ -44,9 +48,12 @@ export function decodeProposal(data: string): Proposal {
     return { kind: 'attributes', memberId: data.slice(2, headerEnd), name: attributes.name, clientUrls: attributes.clientUrls }
   }
   if (data.startsWith('x ')) {
-    const timeMs = Number(data.slice(2))
+    const [time, max] = data.slice(2).split(' ')
+    const timeMs = Number(time)
+    const keysMax = max === undefined ? Number.POSITIVE_INFINITY : Number(max)
     assert(Number.isSafeInteger(timeMs), 'expire entry without a time')
-    return { kind: 'expire', timeMs }
+    assert(keysMax === Number.POSITIVE_INFINITY || (Number.isSafeInteger(keysMax) && keysMax >= 1), 'expire entry with a bad bound')
+    return { kind: 'expire', timeMs, keysMax }
   }
   assert(data.startsWith('r '), 'unknown entry kind')
   const headerEnd = data.indexOf('\n')

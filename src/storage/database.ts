@@ -9,6 +9,7 @@ import Database from 'better-sqlite3'
 import { assert } from '../lib/index.js'
 import { metaKey, metaTableSql, migrations, schemaVersion, tablesSql } from './schema.js'
 import { prepareStatements, type Statements } from './statements.js'
+import { discardStagedTables } from './snapshot.js'
 
 /**
  * How hard a commit waits for the disk (SQLite `PRAGMA synchronous`). In WAL mode, FULL
@@ -33,6 +34,22 @@ export type CommitObserver = (seconds: number, synced: boolean) => void
 /** How long a statement waits for a lock held by another connection (a backup, the sqlite3 shell). */
 const busyTimeoutMs = 5_000
 
+/**
+ * Page size of a new file (bytes; an existing file keeps its own: WAL mode fixes it). `nodes`
+ * is WITHOUT ROWID, an index b-tree, whose rows stay in their page only up to about a
+ * sixteenth of it: with SQLite's default 4 KiB pages a 1 KiB value spills ~50 bytes into an
+ * overflow page of its own, 4.6 KB on disk per key (measured: 1 GB of 1 KiB values took
+ * 4.6 GB). 16 KiB pages keep rows up to about 4 KB in place (1.17 KB per such key).
+ */
+const newFilePageBytes = 16_384
+
+/**
+ * The WAL file is cut back to this size (bytes) after a checkpoint: once a burst (a large
+ * transaction, a long snapshot read holding checkpoints back) has grown it, it does not keep
+ * that size on disk for good.
+ */
+const walBytesKept = 64 * 1024 * 1024
+
 /** The file is of a newer layout than this build knows; opening it could damage it. */
 export class SchemaVersionError extends Error {
   override readonly name = 'SchemaVersionError'
@@ -51,7 +68,10 @@ export function openDatabase(path: string, options: OpenOptions = { synchronous:
   try {
     configure(sql, options)
     createSchema(sql, path)
-    return new ArborDatabase(sql, prepareStatements(sql), options.synchronous)
+    const db = new ArborDatabase(sql, prepareStatements(sql), options.synchronous, path)
+    // A snapshot being staged when the member stopped is never completed: its leader starts over.
+    discardStagedTables(db)
+    return db
   } catch (error) {
     sql.close()
     throw error
@@ -59,11 +79,14 @@ export function openDatabase(path: string, options: OpenOptions = { synchronous:
 }
 
 function configure(sql: Database.Database, options: OpenOptions): void {
+  // Takes effect only on a file with no table yet (a new one); ignored otherwise.
+  sql.pragma(`page_size = ${newFilePageBytes}`)
   const journalMode = sql.pragma('journal_mode = WAL', { simple: true })
   assert(journalMode === 'wal', `journal_mode is ${String(journalMode)}, want wal`)
   sql.pragma(`synchronous = ${options.synchronous}`)
   sql.pragma('foreign_keys = OFF')
   sql.pragma(`busy_timeout = ${busyTimeoutMs}`)
+  sql.pragma(`journal_size_limit = ${walBytesKept}`)
 }
 
 /**
@@ -106,6 +129,8 @@ function migrate(sql: Database.Database, from: number): void {
 export class ArborDatabase {
   /** The statements, prepared at open. */
   readonly statements: Statements
+  /** The file (other connections to it read consistent snapshots: snapshot.ts). */
+  readonly path: string
   private readonly sql: Database.Database
   private readonly begin: Database.Statement
   private readonly commit: Database.Statement
@@ -117,8 +142,9 @@ export class ArborDatabase {
   /** The `synchronous` set on the connection now. */
   private currentSynchronous: Synchronous
 
-  constructor(sql: Database.Database, statements: Statements, synchronous: Synchronous) {
+  constructor(sql: Database.Database, statements: Statements, synchronous: Synchronous, path: string) {
     this.sql = sql
+    this.path = path
     this.statements = statements
     this.synchronous = synchronous
     this.currentSynchronous = synchronous
@@ -177,6 +203,14 @@ export class ArborDatabase {
     const name = typeof level === 'number' ? names[level] : undefined
     assert(name !== undefined, `unexpected synchronous level ${String(level)}`)
     return name
+  }
+
+  /**
+   * The connection itself, for this module's own files that run statements not prepared at
+   * open (snapshot.ts: staging tables). Never handed outside the storage module.
+   */
+  get connection(): Database.Database {
+    return this.sql
   }
 
   /** Whether a transaction is open (writes are not durable yet). */

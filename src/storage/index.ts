@@ -3,8 +3,8 @@
  * One SQLite database file per member (better-sqlite3): the Raft log, hard state and
  * configuration (`SqliteLogStore`), the materialized v2 tree and its event history
  * (`SqliteStoreBackend`, the store's backend), the applied index, the member's identity and
- * the membership (`MemberMeta`), and state snapshots for InstallSnapshot (`exportState`,
- * `importState`). The member loop persists a Ready batch and applies its committed entries
+ * the membership (`MemberMeta`), and state snapshots for InstallSnapshot, streamed in bounded
+ * chunks (`openStateReader` on the leader, `StateStager` on the follower). The member loop persists a Ready batch and applies its committed entries
  * inside one `ArborDatabase.transaction`: one fsync per turn (ARCHITECTURE.md, "The tree
  * lives in SQLite"; decision 7). Backup files (`writeBackupFile`, `restoreBackupFile`) for
  * `arbor snapshot save|status|restore`.
@@ -17,7 +17,16 @@ export { openDatabase, ArborDatabase, SchemaVersionError, type CommitObserver, t
 export { SqliteLogStore } from './sqlite-log-store.js'
 export { SqliteStoreBackend, type TreeRow, type EventRow, type EventAction } from './sqlite-store-backend.js'
 export { MemberMeta, type MemberRecord, type MemberUpdate } from './meta.js'
-export { exportState, importState, SnapshotFormatError } from './snapshot.js'
+export {
+  exportState,
+  importState,
+  openStateReader,
+  StateStager,
+  stateTables,
+  SnapshotFormatError,
+  type StateReader,
+  type StateTable,
+} from './snapshot.js'
 export { schemaVersion } from './schema.js'
 export {
   writeBackupFile,

@@ -142,8 +142,9 @@ export class SqliteStoreBackend {
     return this.nodes.earliestExpiration.get()?.ms ?? undefined
   }
 
-  expiredBy(timeMs: number): TreeRow[] {
-    return this.nodes.expiredBy.all(timeMs).map(toTreeRow)
+  expiredBy(timeMs: number, limit = Number.POSITIVE_INFINITY): TreeRow[] {
+    assert(limit >= 0, 'expiredBy: limit must not be negative')
+    return this.nodes.expiredBy.all(timeMs, Number.isFinite(limit) ? limit : -1).map(toTreeRow)
   }
 
   appendEvent(record: EventRow): void {

@@ -97,8 +97,8 @@ export interface Statements {
     deleteBetween: Stmt<[string, string]>
     deleteAll: Stmt<[]>
     earliestExpiration: Stmt<[], { ms: number | null }>
-    /** Nodes with expires_at_ms ≤ ?, by (expires_at_ms, key). */
-    expiredBy: Stmt<[number], NodeRow>
+    /** Nodes with expires_at_ms ≤ ?, by (expires_at_ms, key), at most ? of them (-1: all). */
+    expiredBy: Stmt<[number, number], NodeRow>
   }
   readonly history: {
     /** (idx, action, key, dir, refresh, json) */
@@ -170,7 +170,7 @@ export function prepareStatements(sql: Database.Database): Statements {
       deleteAll: sql.prepare('DELETE FROM nodes'),
       earliestExpiration: sql.prepare('SELECT MIN(expires_at_ms) AS ms FROM nodes WHERE expires_at_ms IS NOT NULL'),
       expiredBy: sql.prepare(
-        `SELECT ${nodeColumns} FROM nodes WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ? ORDER BY expires_at_ms, key`,
+        `SELECT ${nodeColumns} FROM nodes WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ? ORDER BY expires_at_ms, key LIMIT ?`,
       ),
     },
     history: {

@@ -85,7 +85,7 @@ export class MemoryStoreBackend implements StoreBackend {
     return earliest
   }
 
-  expiredBy(timeMs: number): NodeRecord[] {
+  expiredBy(timeMs: number, limit = Number.POSITIVE_INFINITY): NodeRecord[] {
     const due: NodeRecord[] = []
     for (const key of this.expiringKeys) {
       const node = this.nodes.get(key)
@@ -93,7 +93,8 @@ export class MemoryStoreBackend implements StoreBackend {
       assert(node.expiresAtMs !== null, 'an expiring key has an expiry')
       if (node.expiresAtMs <= timeMs) due.push(node)
     }
-    return due.sort((a, b) => (a.expiresAtMs ?? 0) - (b.expiresAtMs ?? 0) || compareKeys(a.key, b.key))
+    due.sort((a, b) => (a.expiresAtMs ?? 0) - (b.expiresAtMs ?? 0) || compareKeys(a.key, b.key))
+    return Number.isFinite(limit) ? due.slice(0, limit) : due
   }
 
   appendEvent(record: HistoryRecord): void {

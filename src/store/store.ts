@@ -168,16 +168,23 @@ export class Store {
   }
 
   /**
-   * Removes every node whose expiry is at or before `timeMs`, earliest first (ties by key),
-   * each as an `expire` event with its own index (spec §9.5). An expiring directory takes
-   * its subtree; TTLs below it are dropped without events of their own.
+   * Removes the nodes whose expiry is at or before `timeMs`, earliest first (ties by key),
+   * each as an `expire` event with its own index (spec §9.5): the first `keysMax` of them,
+   * so that one sync entry's work is bounded (the leader proposes another while keys are
+   * still due). An expiring directory takes its subtree; TTLs below it are dropped without
+   * events of their own. Same state, `timeMs` and `keysMax` → same events, on every member.
    *
-   * @param timeMs the leader's clock carried in the sync entry (ARCHITECTURE decision 2).
-   * @returns the number of `expire` events.
+   * @param timeMs  the leader's clock carried in the sync entry (ARCHITECTURE decision 2).
+   * @param keysMax the most due nodes looked at, carried in the sync entry too (default: all,
+   *                as entries written before the bound say nothing).
+   * @returns the number of `expire` events (≤ keysMax: a node already removed with an
+   *          ancestor that expired first counts against the bound without an event).
    */
-  expire(timeMs: number): number {
+  expire(timeMs: number, keysMax = Number.POSITIVE_INFINITY): number {
     assertTimeMs(timeMs)
-    const due = this.backend.expiredBy(timeMs)
+    assert(keysMax >= 1, 'expire: keysMax must be at least 1')
+    const due = this.backend.expiredBy(timeMs, keysMax)
+    assert(due.length <= keysMax, 'the backend answered at most keysMax nodes')
     assertExpiryOrder(due, timeMs)
     let expired = 0
     for (const candidate of due) {

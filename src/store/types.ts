@@ -67,8 +67,8 @@ export interface StoreBackend {
   deleteTree(key: string): void
   /** The earliest `expiresAtMs` of any node, or undefined when no node has a TTL. */
   earliestExpirationMs(): number | undefined
-  /** Nodes with expiresAtMs ≤ `timeMs`, ordered by (expiresAtMs, key). */
-  expiredBy(timeMs: number): NodeRecord[]
+  /** The first `limit` (default: all) nodes with expiresAtMs ≤ `timeMs`, ordered by (expiresAtMs, key). */
+  expiredBy(timeMs: number, limit?: number): NodeRecord[]
 
   /** Appends one event; `record.index` is one more than the last appended. */
   appendEvent(record: HistoryRecord): void

@@ -11,6 +11,8 @@
  */
 export { PeerTransport, type PeerTransportOptions } from './peer-transport.js'
 export { buildPeerApp, type PeerAppOptions, type ReceivedSnapshot } from './peer-app.js'
+export { bytesSource, type SnapshotSource } from './snapshot-sender.js'
+export { memorySnapshotSink, type SnapshotSink } from './snapshot-receiver.js'
 export { fetchPeerMembers, fetchPeerVersion, PeerRequestError, type PeerClientSettings, type RemoteCluster } from './peer-client.js'
 export type { PeerStats, LatencyStats } from './peer-stats.js'
 export { transportDefaults, peerAppDefaults, raftBodyBytesFor, type TransportSettings, type PeerAppSettings } from './settings.js'

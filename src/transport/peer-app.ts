@@ -16,7 +16,7 @@ import { Buffer } from 'node:buffer'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger, MemberId, Message } from '../raft/index.js'
 import type { PeerAppSettings } from './settings.js'
-import { ChunkError, SnapshotAssembler, type SnapshotChunk } from './snapshot-receiver.js'
+import { ChunkError, SnapshotReceiver, memorySnapshotSink, type SnapshotChunk, type SnapshotSink } from './snapshot-receiver.js'
 import {
   WireError,
   decodeBatch,
@@ -58,6 +58,11 @@ export interface PeerAppOptions {
   readonly onReceived?: (from: MemberId, bytes: number) => void
   /** Told after a reassembled snapshot was handed to `onMessages`. */
   readonly onSnapshot?: (received: ReceivedSnapshot) => void
+  /**
+   * Where the chunks of a snapshot go as they arrive (a member stages them in its database:
+   * storage's `StateStager`). Default: kept in memory, for tests.
+   */
+  readonly snapshotSink?: SnapshotSink
   /** The members of the cluster, for GET /members. */
   readonly members: () => readonly PeerMemberInfo[]
   readonly version: PeerVersion
@@ -81,12 +86,12 @@ export function buildPeerApp(options: PeerAppOptions): FastifyInstance {
     return503OnClosing: true,
     exposeHeadRoutes: false,
   })
-  const assembler = new SnapshotAssembler(settings)
+  const receiver = new SnapshotReceiver(options.snapshotSink ?? memorySnapshotSink(), settings)
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
   app.addHook('onRequest', async (_request, reply) => {
     reply.header(peerHeaders.clusterId, options.clusterId)
   })
-  app.addHook('onClose', async () => assembler.clear())
+  app.addHook('onClose', async () => receiver.clear())
   app.setErrorHandler((error, request, reply) => replyError(options.logger, error, request, reply))
   app.setNotFoundHandler((_request, reply) => sendText(reply, 404, '404 page not found'))
 
@@ -108,9 +113,9 @@ export function buildPeerApp(options: PeerAppOptions): FastifyInstance {
   })
   app.post(peerPaths.snapshot, { onRequest: refuseStrangers, bodyLimit: settings.snapshotChunkBytesMax }, (request, reply) => {
     const chunk = chunkOf(request, options.memberId)
-    const outcome = assembler.accept(chunk)
+    const outcome = receiver.accept(chunk)
     options.onReceived?.(chunk.from, chunk.data.byteLength)
-    if (outcome.kind === 'complete') deliverSnapshot(options, outcome.message)
+    if (outcome.kind === 'complete') deliverSnapshot(options, outcome.message, outcome.receivedBytes)
     return reply.code(204).send()
   })
   app.get(peerPaths.members, (_request, reply) => {
@@ -170,24 +175,26 @@ function chunkOf(request: FastifyRequest, memberId: MemberId): SnapshotChunk {
   if (from === undefined || from === '') throw new WireError(`missing ${peerHeaders.from}`)
   if (transferId === undefined || transferId === '' || transferId.length > 128) throw new WireError(`missing or malformed ${peerHeaders.snapshotTransfer}`)
   const offset = byteCount(headerOf(request, peerHeaders.snapshotOffset), peerHeaders.snapshotOffset)
-  const total = byteCount(headerOf(request, peerHeaders.snapshotTotal), peerHeaders.snapshotTotal)
+  const doneHeader = headerOf(request, peerHeaders.snapshotDone)
+  if (doneHeader !== undefined && doneHeader !== '1') throw new WireError(`malformed ${peerHeaders.snapshotDone}`)
+  const done = doneHeader === '1'
   const body: unknown = request.body
   const data = Buffer.isBuffer(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(0)
   const header = headerOf(request, peerHeaders.snapshotMessage)
-  if (header === undefined) return { from, transferId, offset, total, data }
+  if (header === undefined) return { from, transferId, offset, done, data }
   const message = decodeSnapshotHeader(header)
   if (message.to !== memberId) throw new WireError(`the snapshot message is for ${message.to}`)
   if (message.from !== from) throw new WireError(`the snapshot message is from ${message.from}, the request from ${from}`)
-  return { from, transferId, offset, total, message, data }
+  return { from, transferId, offset, done, message, data }
 }
 
-function deliverSnapshot(options: PeerAppOptions, message: Message): void {
+function deliverSnapshot(options: PeerAppOptions, message: Message, bytes: number): void {
   const snapshot = message.snapshot
   const received: ReceivedSnapshot = {
     from: message.from,
     index: snapshot?.metadata.index ?? 0,
     term: snapshot?.metadata.term ?? 0,
-    bytes: snapshot?.data.byteLength ?? 0,
+    bytes,
   }
   options.logger.info(received, 'snapshot received')
   options.onMessages([message])

@@ -12,6 +12,7 @@ import { Peer } from './peer.js'
 import type { PeerStats } from './peer-stats.js'
 import type { TransportSettings } from './settings.js'
 import { isWireType } from './wire.js'
+import { bytesSource, type SnapshotSource } from './snapshot-sender.js'
 
 /** How to build a `PeerTransport`. */
 export interface PeerTransportOptions {
@@ -46,8 +47,9 @@ export class PeerTransport {
    * Hands `messages` to their peers' queues and returns at once (to be called after the
    * Ready that produced them is durable: Raft Figure 2). Everything sent to one peer in
    * one event-loop turn leaves in one POST; a peer's messages arrive in the order sent,
-   * or not at all. 'snap' messages travel in chunks beside the batches. Messages to a
-   * member that is not a peer (never added, or removed) are dropped and logged.
+   * or not at all. 'snap' messages travel in chunks beside the batches, their data taken
+   * from the message (a member streams its state with `sendSnapshot` instead). Messages to
+   * a member that is not a peer (never added, or removed) are dropped and logged.
    */
   send(messages: readonly Message[]): void {
     if (this.stopped) return
@@ -56,9 +58,26 @@ export class PeerTransport {
       assert(message.to !== this.options.memberId, 'send: a member never sends to itself')
       const peer = this.peers.get(message.to)
       if (peer === undefined) this.unknownPeer(message)
-      else if (message.type === 'snap') peer.sendSnapshot(message)
+      else if (message.type === 'snap') peer.sendSnapshot(message, bytesSource(message.snapshot?.data ?? new Uint8Array(0), this.options.settings.snapshotChunkBytesMax))
       else peer.enqueue(message)
     }
+  }
+
+  /**
+   * Sends the 'snap' `message` in chunks, its data pulled from `source` piece by piece (a
+   * member's state, read in bounded chunks); `source` is closed once the transfer ends, or at
+   * once when the message cannot be sent. Returns at once; the outcome is reported through
+   * `reportSnapshot`.
+   */
+  sendSnapshot(message: Message, source: SnapshotSource): void {
+    assert(message.type === 'snap', 'sendSnapshot: not a snap message')
+    const peer = this.stopped ? undefined : this.peers.get(message.to)
+    if (peer === undefined) {
+      source.close()
+      if (!this.stopped) this.unknownPeer(message)
+      return
+    }
+    peer.sendSnapshot(message, source)
   }
 
   /**

@@ -15,7 +15,7 @@ import { assert, BoundedQueue } from '../lib/index.js'
 import { entryDataBytes, type Logger, type MemberId, type Message } from '../raft/index.js'
 import { LatencyRecorder, type PeerStats } from './peer-stats.js'
 import type { TransportSettings } from './settings.js'
-import { sendSnapshotChunks } from './snapshot-sender.js'
+import { sendSnapshotChunks, type SnapshotSource } from './snapshot-sender.js'
 import { encodeBatch, peerHeaders, peerPaths, wireVersion } from './wire.js'
 
 /** What every peer of one transport shares: who we are, the settings, the member's callbacks. */
@@ -119,14 +119,19 @@ export class Peer {
   }
 
   /**
-   * Starts sending a 'snap' message in chunks. While a transfer to this peer is under way,
-   * another one is dropped without a report: Raft is still waiting for the first one's.
+   * Starts sending a 'snap' message in chunks, its data pulled from `source` (closed when the
+   * transfer ends, however it ends). While a transfer to this peer is under way, another one
+   * is dropped without a report (its source closed): Raft is still waiting for the first one's.
    */
-  sendSnapshot(message: Message): void {
+  sendSnapshot(message: Message, source: SnapshotSource): void {
     assert(message.type === 'snap', 'sendSnapshot: not a snap message')
     assert(message.snapshot !== undefined, 'sendSnapshot: the server must fill the snapshot')
-    if (this.stopped) return
+    if (this.stopped) {
+      source.close()
+      return
+    }
     if (this.snapshotInFlight) {
+      source.close()
       this.context.logger.warn({ memberId: this.memberId, index: message.snapshot?.metadata.index }, 'snapshot dropped: a transfer is under way')
       return
     }
@@ -134,7 +139,7 @@ export class Peer {
     const { settings } = this.context
     const transferId = randomUUID()
     const post = (path: string, headers: Record<string, string>, body: Uint8Array) => this.post(path, headers, body)
-    sendSnapshotChunks(message, transferId, settings.snapshotChunkBytesMax, post).then(
+    sendSnapshotChunks(message, source, transferId, settings.snapshotChunkBytesMax, post).then(
       (bytes) => this.snapshotDelivered(message, bytes),
       (error: unknown) => this.snapshotFailed(message, error),
     )

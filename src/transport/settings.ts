@@ -63,10 +63,8 @@ export interface PeerAppSettings {
   readonly raftBodyBytesMax: number
   /** Largest POST /raft/snapshot body (bytes): the senders' `snapshotChunkBytesMax` or more. */
   readonly snapshotChunkBytesMax: number
-  /** Largest snapshot reassembled (bytes); a bigger announced total is refused with 413. */
+  /** Largest snapshot received (bytes, staged on disk); a transfer running past it is refused with 413. */
   readonly snapshotBytesMax: number
-  /** Snapshots reassembled at once (one per sending member); more are refused with 503. */
-  readonly snapshotsReceivingMax: number
   /** Idle keep-alive connections from peers are closed after this (ms). */
   readonly keepAliveTimeoutMs: number
   /** Time allowed to receive one whole request (ms); closes stalled senders. */
@@ -91,8 +89,7 @@ export function raftBodyBytesFor(requestBytesMax: number, batchBytesMax: number)
 export const peerAppDefaults: PeerAppSettings = {
   raftBodyBytesMax: 64 * 1024 * 1024,
   snapshotChunkBytesMax: 1024 * 1024,
-  snapshotBytesMax: 8 * 1024 * 1024 * 1024,
-  snapshotsReceivingMax: 8,
+  snapshotBytesMax: 64 * 1024 * 1024 * 1024,
   keepAliveTimeoutMs: 5_000,
   requestReceiveTimeoutMs: 30_000,
 }

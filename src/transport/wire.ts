@@ -43,8 +43,8 @@ export const peerHeaders = {
   snapshotTransfer: 'x-arbor-snapshot-transfer',
   /** Byte offset of this chunk in the snapshot data. */
   snapshotOffset: 'x-arbor-snapshot-offset',
-  /** Size of the whole snapshot data (bytes). */
-  snapshotTotal: 'x-arbor-snapshot-total',
+  /** On the last chunk only: `1` (Raft §7's `done`); the receiver then installs what it staged. */
+  snapshotDone: 'x-arbor-snapshot-done',
   /** On the first chunk only: the 'snap' message without its data, as base64url JSON. */
   snapshotMessage: 'x-arbor-snapshot-message',
 } as const

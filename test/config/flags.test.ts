@@ -72,6 +72,7 @@ describe('flag tables', () => {
       'request-body-bytes-max', 'value-bytes-max', 'key-bytes-max', 'key-depth-max', 'watchers-max',
       'watcher-events-max', 'pending-proposals-max', 'history-events-max', 'request-timeout-ms', 'sync-interval-ms',
       'header-bytes-max', 'headers-timeout-ms', 'request-receive-timeout-ms', 'keep-alive-timeout-ms',
+      'snapshot-chunk-bytes-max', 'expire-keys-per-entry',
     ])
     for (const name of extra) assert.equal(flagSpecs.get(name)?.role, 'setting', name)
   })

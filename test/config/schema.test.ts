@@ -94,6 +94,8 @@ describe('named limits', () => {
     { field: 'headersTimeoutMs', value: 10_000, min: 1, unit: 'ms' },
     { field: 'requestReceiveTimeoutMs', value: 30_000, min: 1, unit: 'ms' },
     { field: 'keepAliveTimeoutMs', value: 30_000, min: 1, unit: 'ms' },
+    { field: 'snapshotChunkBytesMax', value: 1_048_576, min: 1, unit: 'bytes' },
+    { field: 'expireKeysPerEntry', value: 250, min: 1, unit: 'keys' },
   ]
   const config = memberConfigSchema.parse(withDefaults({}))
 

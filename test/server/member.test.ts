@@ -169,7 +169,21 @@ describe('TTL expiry goes through the log (ARCHITECTURE decision 2)', () => {
         '"prevNode":{"key":"/ttl","value":"v","expiration":"2027-01-15T08:00:01Z","modifiedIndex":1,"createdIndex":1}}\n',
     )
     assert.equal(m.member.storeStats().expireCount, 1)
-    assert.deepEqual(sweeps(m), [`x ${clock.nowMs()}`], 'one sweep entry, carrying the leader\'s time')
+    assert.deepEqual(sweeps(m), [`x ${clock.nowMs()} 1000`], 'one sweep entry, carrying the leader\'s time and its bound')
+  })
+
+  test('more keys due than one entry expires take one sweep after another, without waiting for the timer', async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] })
+    const clock = new FakeClock(1_800_000_000_000)
+    const m = await startTestMember({ clock, member: { syncIntervalMs: 500, expireKeysPerEntry: 10 } })
+    t.after(() => m.close())
+    for (let i = 0; i < 25; i++) await m.member.write(set(`/ttl/${i}`, 'v', 1))
+    clock.advance(1000)
+    t.mock.timers.tick(500) // the one timer tick: the rest follow each applied sweep
+    for (let turns = 0; turns < 1_000 && m.member.storeStats().expireCount < 25; turns++) await new Promise((resolve) => setImmediate(resolve))
+    assert.equal(m.member.storeStats().expireCount, 25)
+    assert.deepEqual(sweeps(m), [0, 1, 2].map(() => `x ${clock.nowMs()} 10`), 'three sweeps of at most 10 keys')
+    assert.equal(m.store.earliestExpirationMs(), undefined)
   })
 
   test('nothing is swept before the TTL is due', async (t) => {

@@ -43,9 +43,12 @@ describe('client writes', () => {
 })
 
 describe('TTL sweeps', () => {
-  test('carry the leader\'s time', () => {
-    assert.equal(encodeExpire(1_800_000_000_000), 'x 1800000000000')
-    assert.deepEqual(decodeProposal('x 1800000000000'), { kind: 'expire', timeMs: 1_800_000_000_000 })
+  test('carry the leader\'s time and the most keys they expire', () => {
+    assert.equal(encodeExpire(1_800_000_000_000, 500), 'x 1800000000000 500')
+    assert.deepEqual(decodeProposal('x 1800000000000 500'), { kind: 'expire', timeMs: 1_800_000_000_000, keysMax: 500 })
+  })
+  test('written before the bound, they expire every due key', () => {
+    assert.deepEqual(decodeProposal('x 1800000000000'), { kind: 'expire', timeMs: 1_800_000_000_000, keysMax: Number.POSITIVE_INFINITY })
   })
 })
 

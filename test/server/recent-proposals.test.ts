@@ -28,7 +28,7 @@ describe('RecentProposals', () => {
   test('only the copies are taken out of a batch; entries without a request id always pass', () => {
     const recent = new RecentProposals(8)
     recent.noteEntries([write('a.1')])
-    const sweep: Entry = { index: 0, term: 0, type: 'normal', data: encodeExpire(5) }
+    const sweep: Entry = { index: 0, term: 0, type: 'normal', data: encodeExpire(5, 1) }
     const filtered = recent.filterForwarded(prop(write('a.1'), sweep, write('a.2')))
     assert.deepEqual(filtered?.entries.map((e) => e.data), [sweep.data, write('a.2').data])
     assert.equal(recent.filterForwarded(prop(sweep))?.entries.length, 1)

@@ -322,7 +322,7 @@ export class KvMember {
     assert(store !== undefined)
     const proposal = decodeProposal(data)
     if (proposal.kind === 'expire') {
-      store.expire(proposal.timeMs)
+      store.expire(proposal.timeMs, proposal.keysMax)
       return
     }
     // Member attributes live beside the store (member.ts applyAttributes); none are proposed here.

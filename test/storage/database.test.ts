@@ -281,3 +281,16 @@ test('the commit observer hears every outermost commit once, synced only when it
     temp.close(db)
   }
 })
+
+test('a new file keeps 1 KiB values in their pages: about 1.2 KB on disk per key, not 4.6', () => {
+  const db = temp.open()
+  const tree = new SqliteStoreBackend(db)
+  const value = 'x'.repeat(1024)
+  db.transaction(() => {
+    for (let i = 0; i < 2_000; i++) tree.putNode({ key: `/k${String(i).padStart(5, '0')}`, dir: false, value, createdIndex: i + 1, modifiedIndex: i + 1, expiresAtMs: null })
+  })
+  assert.equal(db.connection.pragma('page_size', { simple: true }), 16_384)
+  const stat = db.connection.prepare<[], { bytes: number }>("SELECT SUM(pgsize) AS bytes FROM dbstat WHERE name = 'nodes'").get()
+  const perKey = (stat?.bytes ?? 0) / 2_000
+  assert.ok(perKey < 1_500, `${perKey} bytes on disk per key`)
+})

@@ -125,16 +125,19 @@ function damaged(edit: (text: string) => string): Uint8Array {
 }
 
 const damages = [
-  { name: 'truncated before the end line', data: () => damaged((t) => t.replace('["end"]\n', '')) },
+  { name: 'truncated before the end line', data: () => damaged((t) => t.replace(/\["end",.*\n/, '')) },
   { name: 'cut in the middle of a line', data: () => damaged((t) => t.slice(0, t.length / 2)) },
-  { name: 'a row missing', data: () => damaged((t) => t.replace(/^\["n","\/e".*\n/m, '')) },
-  { name: 'a row of an unknown kind', data: () => damaged((t) => t.replace('["r","c3"]', '["x","c3"]')) },
+  { name: 'a row missing', data: () => damaged((t) => t.replace(/^\["nodes","\/e".*\n/m, '')) },
+  { name: 'a row of an unknown table', data: () => damaged((t) => t.replace('["removed_members","c3"]', '["x","c3"]')) },
+  { name: 'a row with a value too many', data: () => damaged((t) => t.replace('["removed_members","c3"]', '["removed_members","c3",1]')) },
   { name: 'an event with an unknown action', data: () => damaged((t) => t.replace('"expire",', '"explode",')) },
-  { name: 'a node with a non-integer index', data: () => damaged((t) => t.replace('["n","/e",0,"{\\"json\\":true}",5', '["n","/e",0,"{\\"json\\":true}",5.5')) },
-  { name: 'a node without its parent directory', data: () => damaged((t) => t.replace(/^\["n","\/d",1.*\n/m, '["n","/x",0,"",1,1,null]\n')) },
-  { name: 'a gap in the events', data: () => damaged((t) => t.replace('["e",4,', '["e",7,')) },
+  { name: 'a node with a non-integer index', data: () => damaged((t) => t.replace('["nodes","/e",0,"{\\"json\\":true}",5', '["nodes","/e",0,"{\\"json\\":true}",5.5')) },
+  { name: 'a node without its parent directory', data: () => damaged((t) => t.replace(/^\["nodes","\/d",1.*\n/m, '["nodes","/x",0,"",1,1,null]\n')) },
+  { name: 'a gap in the events', data: () => damaged((t) => t.replace('["history",4,', '["history",7,')) },
+  { name: 'two rows with one key', data: () => damaged((t) => t.replace('["removed_members","c3"]', '["removed_members","c3"]\n["removed_members","c3"]').replace(',1]]', ',2]]')) },
   { name: 'another format', data: () => damaged((t) => t.replace('arbor-state', 'other')) },
-  { name: 'a newer version', data: () => damaged((t) => t.replace('"version":1', '"version":2')) },
+  { name: 'a newer version', data: () => damaged((t) => t.replace('"version":2', '"version":3')) },
+  { name: 'of another table layout', data: () => damaged((t) => t.replace('"expires_at_ms"]', '"expires_at_ms","ttl"]')) },
   { name: 'not UTF-8', data: () => new Uint8Array([0xff, 0xfe, 0x0a]) },
   { name: 'empty', data: () => new Uint8Array(0) },
 ]

@@ -15,7 +15,7 @@ import pino from 'pino'
 import { buildApp, type HttpSettings, type KeyLimits } from '../../src/http/index.js'
 import { SeededRng, systemClock, type Clock } from '../../src/lib/index.js'
 import { MemoryLogStorage, RawNode, type Message, type RaftConfig } from '../../src/raft/index.js'
-import { Member, type MemberInfo, type MemberSettings, type MemberStorage } from '../../src/server/index.js'
+import { Member, type MemberInfo, type MemberSettings, type MemberStorage, type StateReader } from '../../src/server/index.js'
 import { MemoryStoreBackend, Store, defaultStoreLimits, type StoreLimits } from '../../src/store/index.js'
 
 /** The member's own record (ID, name, URLs), the same for every test member. */
@@ -39,6 +39,7 @@ export const testMemberSettings: MemberSettings = {
   pendingProposalsMax: 1_000,
   snapshotCount: 10_000,
   syncIntervalMs: 50,
+  expireKeysPerEntry: 1_000,
   clientUrls: testMemberInfo.clientUrls,
 }
 
@@ -150,7 +151,7 @@ export class TestMemberStorage implements MemberStorage {
   }
 
   /** A test member never sends a snapshot: its only peer (if any) is never behind a compaction. */
-  exportState(): Uint8Array {
+  openStateReader(): StateReader {
     throw new Error('TestMemberStorage: snapshots are not supported')
   }
 
@@ -158,6 +159,17 @@ export class TestMemberStorage implements MemberStorage {
   importState(): void {
     throw new Error('TestMemberStorage: snapshots are not supported')
   }
+}
+
+/** Every chunk of `state`, joined; `state` is closed. */
+export function readAll(state: StateReader): Uint8Array {
+  const pieces: Uint8Array[] = []
+  try {
+    for (let piece = state.next(); piece !== undefined; piece = state.next()) pieces.push(piece)
+  } finally {
+    state.close()
+  }
+  return new Uint8Array(Buffer.concat(pieces))
 }
 
 /** Builds the member's parts without starting anything. */
@@ -182,7 +194,12 @@ export function buildTestMember(options: TestMemberOptions = {}): Omit<TestMembe
   const store = new Store(new MemoryStoreBackend(), { ...defaultStoreLimits, ...options.store })
   const onSend = options.onSend
   const onSetPeers = options.onSetPeers
-  const peers = { send: (messages: readonly Message[]) => onSend?.(messages), setPeers: (members: readonly MemberInfo[]) => onSetPeers?.(members) }
+  const peers = {
+    send: (messages: readonly Message[]) => onSend?.(messages),
+    // The state is read whole, here, and handed over in the message (as a transport would deliver it).
+    sendSnapshot: (message: Message, state: StateReader) => onSend?.([{ ...message, snapshot: { metadata: message.snapshot?.metadata ?? { index: 0, term: 0, confState: { voters: [] } }, data: readAll(state) } }]),
+    setPeers: (members: readonly MemberInfo[]) => onSetPeers?.(members),
+  }
   const member = new Member({ raft, store, storage, peers, clock: options.clock ?? systemClock, logger, settings })
   const http = options.http ?? {}
   const httpSettings: HttpSettings = {

@@ -1,14 +1,15 @@
 /**
- * Goal: a snapshot leaves in chunks no bigger than `snapshotChunkBytesMax`, in order, and
- * arrives byte for byte; a failed transfer is reported to Raft as failed, a delivered one
- * as delivered. Method: the chunk plan and a recording `post` first (no I/O), then a 5 MiB
- * snapshot between two transports on 127.0.0.1.
+ * Goal: a snapshot's data, pulled from its source piece by piece, leave in chunks no bigger
+ * than `snapshotChunkBytesMax`, in order, the last marked done, and arrive byte for byte; the
+ * source is closed however the transfer ends; a failed transfer is reported to Raft as
+ * failed, a delivered one as delivered. Method: a recording `post` first (no I/O), then a
+ * 5 MiB snapshot between two transports on 127.0.0.1.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { SeededRng } from '../../src/lib/index.js'
 import { peerHeaders } from '../../src/transport/index.js'
-import { chunkOffsets, sendSnapshotChunks } from '../../src/transport/snapshot-sender.js'
+import { bytesSource, sendSnapshotChunks } from '../../src/transport/snapshot-sender.js'
 import { closedPort, snapMessage, startReceiver, startTransport } from './peer-fixture.js'
 
 function seededBytes(count: number, seed: number): Uint8Array {
@@ -18,42 +19,52 @@ function seededBytes(count: number, seed: number): Uint8Array {
   return data
 }
 
-const plans = [
-  { totalBytes: 0, chunkBytesMax: 10, offsets: [0] },
-  { totalBytes: 1, chunkBytesMax: 10, offsets: [0] },
-  { totalBytes: 10, chunkBytesMax: 10, offsets: [0] },
-  { totalBytes: 11, chunkBytesMax: 10, offsets: [0, 10] },
-  { totalBytes: 30, chunkBytesMax: 10, offsets: [0, 10, 20] },
-]
-for (const p of plans) {
-  test(`${p.totalBytes} bytes in chunks of ${p.chunkBytesMax} start at ${p.offsets.join(', ')}`, () => {
-    assert.deepEqual(chunkOffsets(p.totalBytes, p.chunkBytesMax), p.offsets)
-  })
+/** A source handing out `pieces` in order, recording whether it was closed. */
+function piecesSource(pieces: Uint8Array[]) {
+  const source = { closed: false, next: () => pieces.shift(), close: () => { source.closed = true } }
+  return source
 }
 
-test('chunks go out in order, each within the limit, the message on the first only', async () => {
+test('chunks go out in order, each within the limit, the message on the first only, done on the last', async () => {
   const data = seededBytes(25, 1)
   const posted: { headers: Record<string, string>; body: Uint8Array }[] = []
-  const bytes = await sendSnapshotChunks(snapMessage('a', 'b', data), 't1', 10, async (path, headers, body) => {
+  const source = piecesSource([data.subarray(0, 12), data.subarray(12)])
+  const bytes = await sendSnapshotChunks(snapMessage('a', 'b', new Uint8Array(0)), source, 't1', 10, async (path, headers, body) => {
     assert.equal(path, '/raft/snapshot')
     posted.push({ headers, body: body.slice() })
   })
   assert.equal(bytes, 25)
-  assert.deepEqual(posted.map((p) => p.headers[peerHeaders.snapshotOffset]), ['0', '10', '20'])
-  assert.deepEqual(posted.map((p) => p.body.byteLength), [10, 10, 5])
-  assert.deepEqual(posted.map((p) => p.headers[peerHeaders.snapshotMessage] !== undefined), [true, false, false])
-  assert.ok(posted.every((p) => p.headers[peerHeaders.snapshotTotal] === '25' && p.headers[peerHeaders.snapshotTransfer] === 't1'))
+  assert.deepEqual(posted.map((p) => p.headers[peerHeaders.snapshotOffset]), ['0', '10', '12', '22'])
+  assert.deepEqual(posted.map((p) => p.body.byteLength), [10, 2, 10, 3])
+  assert.deepEqual(posted.map((p) => p.headers[peerHeaders.snapshotMessage] !== undefined), [true, false, false, false])
+  assert.deepEqual(posted.map((p) => p.headers[peerHeaders.snapshotDone]), [undefined, undefined, undefined, '1'])
+  assert.ok(posted.every((p) => p.headers[peerHeaders.snapshotTransfer] === 't1'))
   assert.deepEqual(Buffer.concat(posted.map((p) => p.body)), Buffer.from(data))
+  assert.equal(source.closed, true)
 })
 
-test('a failed chunk ends the transfer: no later chunk is sent', async () => {
+test('an empty source is one empty chunk, the first and the last', async () => {
+  const posted: Record<string, string>[] = []
+  await sendSnapshotChunks(snapMessage('a', 'b', new Uint8Array(0)), piecesSource([]), 't1', 10, async (_path, headers) => {
+    posted.push(headers)
+  })
+  assert.equal(posted.length, 1)
+  assert.equal(posted[0]?.[peerHeaders.snapshotDone], '1')
+  assert.ok(posted[0]?.[peerHeaders.snapshotMessage] !== undefined)
+})
+
+test('a failed chunk ends the transfer: no later chunk is sent, the source is closed', async () => {
   let calls = 0
   const failing = async () => {
     calls += 1
     if (calls === 2) throw new Error('connection reset')
   }
-  await assert.rejects(sendSnapshotChunks(snapMessage('a', 'b', seededBytes(30, 2)), 't1', 10, failing), /connection reset/)
+  const source = bytesSource(seededBytes(30, 2), 10)
+  const closing = { next: () => source.next(), close: () => (closed = true) }
+  let closed = false
+  await assert.rejects(sendSnapshotChunks(snapMessage('a', 'b', new Uint8Array(0)), closing, 't1', 10, failing), /connection reset/)
   assert.equal(calls, 2)
+  assert.equal(closed, true)
 })
 
 test('a 5 MiB snapshot crosses loopback in 1 MiB chunks and arrives byte for byte', async (t) => {

@@ -10,7 +10,7 @@ import { MemberMetrics, buildApp } from '../../http/index.js'
 import { SeededRng, systemClock } from '../../lib/index.js'
 import { RawNode } from '../../raft/index.js'
 import { Member, type MemberInfo, type MemberStorage } from '../../server/index.js'
-import { SqliteStoreBackend, exportState, importState } from '../../storage/index.js'
+import { SqliteStoreBackend, StateStager, openStateReader } from '../../storage/index.js'
 import { PeerTransport, buildPeerApp, peerAppDefaults, raftBodyBytesFor, transportDefaults } from '../../transport/index.js'
 import { Store } from '../../store/index.js'
 import { openMember, type OpenedMember } from '../bootstrap.js'
@@ -54,7 +54,8 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
     process.exit(2)
   }
   if (opened.forced !== undefined) logger.warn({ ...opened.forced }, 'forced a new one-member cluster (--force-new-cluster)')
-  const { member, transport, metrics } = buildMember(config, opened, logger)
+  const stager = new StateStager(opened.db)
+  const { member, transport, metrics } = buildMember(config, opened, stager, logger)
   const peerApp = buildPeerApp({
     clusterId: opened.clusterId,
     memberId: opened.memberId,
@@ -63,7 +64,8 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
     members: () => opened.meta.listMembers(),
     isRemoved: (id) => opened.meta.isRemoved(id),
     version: { etcdserver: '3.4.23', etcdcluster: '3.4.0' },
-    settings: { ...peerAppDefaults, raftBodyBytesMax: peerBodyBytesMax(config) },
+    snapshotSink: stager,
+    settings: { ...peerAppDefaults, raftBodyBytesMax: peerBodyBytesMax(config), snapshotChunkBytesMax: config.snapshotChunkBytesMax },
     logger: logger.child({ module: 'transport' }),
   })
   const snapshots = snapshotSourceOf(opened.db, config.dataDir)
@@ -120,6 +122,7 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
 function buildMember(
   config: MemberConfig,
   opened: OpenedMember,
+  stager: StateStager,
   logger: pino.Logger,
 ): { member: Member; transport: PeerTransport; metrics: MemberMetrics } {
   const { db, log, meta, memberId, clusterId } = opened
@@ -132,8 +135,8 @@ function buildMember(
     upsertMember: (m) => meta.upsertMember(m),
     removeMember: (id) => meta.removeMember(id),
     isRemoved: (id) => meta.isRemoved(id),
-    exportState: () => exportState(db),
-    importState: (data) => importState(db, data),
+    openStateReader: () => openStateReader(db, config.snapshotChunkBytesMax),
+    importState: (data) => stager.install(data),
   }
   const raft = new RawNode(
     {
@@ -159,7 +162,7 @@ function buildMember(
   const transport = new PeerTransport({
     clusterId,
     memberId,
-    settings: transportDefaults,
+    settings: { ...transportDefaults, snapshotChunkBytesMax: config.snapshotChunkBytesMax },
     logger: logger.child({ module: 'transport' }),
     reportUnreachable: (id) => member?.reportUnreachable(id),
     reportSnapshot: (id, ok) => member?.reportSnapshot(id, ok),
@@ -176,7 +179,12 @@ function buildMember(
     raft,
     store,
     storage,
-    peers: { send: (messages) => transport.send(messages), setPeers, stats: () => transport.stats() },
+    peers: {
+      send: (messages) => transport.send(messages),
+      sendSnapshot: (message, state) => transport.sendSnapshot(message, state),
+      setPeers,
+      stats: () => transport.stats(),
+    },
     clock: systemClock,
     logger: logger.child({ module: 'server' }),
     settings: {
@@ -188,6 +196,7 @@ function buildMember(
       pendingProposalsMax: config.pendingProposalsMax,
       snapshotCount: config.snapshotCount,
       syncIntervalMs: config.syncIntervalMs,
+      expireKeysPerEntry: config.expireKeysPerEntry,
       clientUrls: config.advertiseClientUrls,
     },
   })
