@@ -11,6 +11,7 @@ import type { Logger, MemberId, Message } from '../raft/index.js'
 import { Peer } from './peer.js'
 import type { PeerStats } from './peer-stats.js'
 import type { TransportSettings } from './settings.js'
+import type { DialTls } from './dial.js'
 import { isWireType } from './wire.js'
 
 /** How to build a `PeerTransport`. */
@@ -30,6 +31,12 @@ export interface PeerTransportOptions {
   readonly reportRemoved?: () => void
   /** A snapshot transfer to `memberId` ended: delivered (`ok`) or failed (RawNode.reportSnapshot). */
   readonly reportSnapshot: (memberId: MemberId, ok: boolean) => void
+  /**
+   * TLS options (this member's certificate and key, the peers' CA) for `https://` peer URLs,
+   * asked at each new connection so that a reloaded certificate is used from then on.
+   * Undefined: undici's defaults (the system's CAs, no client certificate).
+   */
+  readonly dialTls?: DialTls
 }
 
 /** Sends Raft messages to the other members of the cluster. */
@@ -74,7 +81,8 @@ export class PeerTransport {
     }
     const { clusterId, settings, logger, reportUnreachable, reportSnapshot } = this.options
     const reportRemoved = (): void => this.options.reportRemoved?.()
-    const context = { clusterId, memberId: this.options.memberId, settings, logger, reportUnreachable, reportSnapshot, reportRemoved, monotonicNowMs: () => performance.now() }
+    const { dialTls } = this.options
+    const context = { clusterId, memberId: this.options.memberId, settings, logger, reportUnreachable, reportSnapshot, reportRemoved, monotonicNowMs: () => performance.now(), ...(dialTls === undefined ? {} : { dialTls }) }
     this.peers.set(memberId, new Peer(memberId, peerUrls, context))
     this.warnedUnknown.delete(memberId)
     logger.info({ memberId, peerUrls }, 'peer added')
