@@ -4,6 +4,7 @@
  * refreshes its own attributes (name, client URLs) as etcd republishes them.
  */
 import { join } from 'node:path'
+import type { ConnectionOptions } from 'node:tls'
 import type { MemberConfig } from '../config/index.js'
 import type { ConfState } from '../raft/index.js'
 import { clusterIdOf, forceNewCluster, memberIdOf, type ForcedRestart, type MemberInfo } from '../server/index.js'
@@ -30,10 +31,11 @@ export const databaseFileName = 'arbor.db'
  * Opens (or creates) the member's database under `config.dataDir`. A new member of a new
  * cluster derives the member and cluster IDs from `--initial-cluster`; a new member joining
  * an existing cluster (`--initial-cluster-state existing`, after `member add`) asks the other
- * members for the cluster ID and the current members, and finds itself by its peer URLs.
+ * members for the cluster ID and the current members, and finds itself by its peer URLs,
+ * over TLS with `peerDialTls` (this member's peer certificate) for https peer URLs.
  * @throws Error with a one-line reason (unreachable cluster, member not added first).
  */
-export async function openMember(config: MemberConfig): Promise<OpenedMember> {
+export async function openMember(config: MemberConfig, peerDialTls?: ConnectionOptions): Promise<OpenedMember> {
   const db = openDatabase(join(config.dataDir, databaseFileName), {
     synchronous: config.unsafeNoFsync ? 'OFF' : 'FULL',
   })
@@ -50,7 +52,7 @@ export async function openMember(config: MemberConfig): Promise<OpenedMember> {
     return { db, log, meta, memberId: storedId, clusterId, created: false, forced }
   }
   const { members, self, clusterId } =
-    config.initialClusterState === 'existing' ? await existingCluster(config) : newCluster(config)
+    config.initialClusterState === 'existing' ? await existingCluster(config, peerDialTls) : newCluster(config)
   const confState: ConfState = { voters: members.map((m) => m.id) }
   db.transaction(() => {
     meta.setMemberId(self.id)
@@ -74,9 +76,9 @@ function newCluster(config: MemberConfig): { members: MemberInfo[]; self: Member
   return { members, self, clusterId: clusterIdOf(members.map((m) => m.id)) }
 }
 
-async function existingCluster(config: MemberConfig): Promise<{ members: MemberInfo[]; self: MemberInfo; clusterId: string }> {
+async function existingCluster(config: MemberConfig, tls: ConnectionOptions | undefined): Promise<{ members: MemberInfo[]; self: MemberInfo; clusterId: string }> {
   const others = config.initialCluster.filter((entry) => entry.name !== config.name).flatMap((entry) => entry.peerUrls)
-  const remote = await fetchPeerMembers(others, { dialTimeoutMs: 1_000, requestTimeoutMs: 5_000 })
+  const remote = await fetchPeerMembers(others, { dialTimeoutMs: 1_000, requestTimeoutMs: 5_000, ...(tls === undefined ? {} : { tls }) })
   const mine = new Set(config.initialAdvertisePeerUrls)
   const self = remote.members.find((m) => m.peerUrls.some((url) => mine.has(url)))
   if (self === undefined) {

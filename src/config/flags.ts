@@ -71,6 +71,20 @@ const etcdSettingRows: readonly SettingRow[] = [
   ['quota-backend-bytes', 'quotaBackendBytes', 'Accepted and ignored (a v3 setting in etcd).'],
   ['unsafe-no-fsync', 'unsafeNoFsync', 'Disables fsync (SQLite synchronous=OFF); unsafe, a crash may lose data.'],
   ['force-new-cluster', 'forceNewCluster', 'Force to create a new one-member cluster from this member\'s data.'],
+  ['cert-file', 'certFile', 'Path to the client server TLS cert file (PEM).'],
+  ['key-file', 'keyFile', 'Path to the client server TLS key file (PEM, unencrypted).'],
+  ['trusted-ca-file', 'trustedCaFile', 'Path to the client server TLS trusted CA cert file; demands client certificates.'],
+  ['client-cert-auth', 'clientCertAuth', 'Enable client cert authentication (needs --trusted-ca-file).'],
+  ['auto-tls', 'autoTls', 'Client TLS using a generated self-signed certificate (in <data-dir>/fixtures/client).'],
+  ['peer-cert-file', 'peerCertFile', 'Path to the peer server TLS cert file; also presented to peers.'],
+  ['peer-key-file', 'peerKeyFile', 'Path to the peer server TLS key file (PEM, unencrypted).'],
+  ['peer-trusted-ca-file', 'peerTrustedCaFile', 'Path to the peer server TLS trusted CA file.'],
+  ['peer-client-cert-auth', 'peerClientCertAuth', 'Enable peer client cert authentication (needs --peer-trusted-ca-file).'],
+  ['peer-auto-tls', 'peerAutoTls', 'Peer TLS using a generated self-signed certificate; peers are not verified.'],
+  ['peer-cert-allowed-cn', 'peerCertAllowedCn', 'Required CN for client certs connecting to the peer endpoint.'],
+  ['peer-cert-allowed-hostname', 'peerCertAllowedHostname', 'Allowed TLS hostname for inter peer authentication.'],
+  ['cipher-suites', 'cipherSuites', "Comma-separated list of TLS 1.2 cipher suites (Go's names) for client and peer TLS."],
+  ['tls-min-version', 'tlsMinVersion', "Minimum TLS version for client and peer TLS: TLS1.2 or TLS1.3 (etcd 3.5's flag)."],
 ]
 
 /** arbor's named limits; their variables are `ARBOR_*`. */
@@ -94,7 +108,9 @@ const arborSettingRows: readonly SettingRow[] = [
 ]
 
 /** Boolean settings: they take no separate argument. */
-const boolFields: ReadonlySet<ConfigField> = new Set(['enableV2', 'unsafeNoFsync', 'forceNewCluster'])
+const boolFields: ReadonlySet<ConfigField> = new Set([
+  'enableV2', 'unsafeNoFsync', 'forceNewCluster', 'clientCertAuth', 'autoTls', 'peerClientCertAuth', 'peerAutoTls',
+])
 
 /**
  * etcd 3.4.23 flags that arbor accepts and ignores, so that existing etcd command lines
@@ -109,7 +125,7 @@ export const etcdFlagsIgnored: ReadonlySet<string> = new Set([
   'max-txn-ops', 'max-concurrent-streams', 'grpc-keepalive-min-time', 'grpc-keepalive-interval',
   'grpc-keepalive-timeout', 'initial-election-tick-advance', 'discovery-fallback', 'discovery-proxy',
   'strict-reconfig-check', 'pre-vote', 'auto-compaction-retention', 'auto-compaction-mode',
-  'cipher-suites', 'experimental-peer-skip-client-san-verification', 'auth-token', 'bcrypt-cost',
+  'experimental-peer-skip-client-san-verification', 'auth-token', 'bcrypt-cost',
   'auth-token-ttl', 'enable-pprof', 'metrics', 'listen-metrics-urls', 'logger', 'log-outputs',
   'log-output', 'debug', 'log-package-levels', 'enable-grpc-gateway', 'proxy-failure-wait',
   'proxy-refresh-interval', 'proxy-dial-timeout', 'proxy-write-timeout', 'proxy-read-timeout',
@@ -133,17 +149,14 @@ const ignoredBoolFlags: ReadonlySet<string> = new Set([
   'peer-heartbeat-interval', 'peer-election-timeout', 'retry-interval', 'snapshot', 'v', 'vv',
 ])
 
-const noTls = 'arbor does not implement TLS yet; remove it or leave it empty'
+const noCrl = 'arbor does not implement certificate revocation lists; remove it or leave it empty'
 type UnsupportedRow = readonly [name: string, bool: boolean, accepted: readonly string[], reason: string]
 
 /** etcd flags accepted only at a value that asks for nothing (empty, false, or listed). */
 const unsupportedRows: readonly UnsupportedRow[] = [
-  ...['cert-file', 'key-file', 'client-crl-file', 'client-cert-allowed-hostname', 'trusted-ca-file',
-    'peer-cert-file', 'peer-key-file', 'peer-trusted-ca-file', 'peer-crl-file', 'peer-cert-allowed-cn',
-    'peer-cert-allowed-hostname'].map((name): UnsupportedRow => [name, false, [], noTls]),
-  ...['client-cert-auth', 'auto-tls', 'peer-client-cert-auth', 'peer-auto-tls'].map(
-    (name): UnsupportedRow => [name, true, [], noTls],
-  ),
+  ['client-crl-file', false, [], noCrl],
+  ['peer-crl-file', false, [], noCrl],
+  ['client-cert-allowed-hostname', false, [], 'arbor does not check client certificate host names; remove it or leave it empty'],
   ['discovery', false, [], 'arbor does not implement discovery; use --initial-cluster'],
   ['discovery-srv', false, [], 'arbor does not implement DNS discovery; use --initial-cluster'],
   ['discovery-srv-name', false, [], 'arbor does not implement DNS discovery; use --initial-cluster'],
@@ -164,7 +177,8 @@ function defaultTextOf(field: ConfigField): string {
     default: {
       const value: unknown = field in memberDefaults ? memberDefaults[field as keyof typeof memberDefaults]
         : limitDefaults[field as keyof typeof limitDefaults]
-      return Array.isArray(value) ? value.join(',') : String(value)
+      const text = Array.isArray(value) ? value.join(',') : String(value)
+      return text === '' ? 'none' : text
     }
   }
 }

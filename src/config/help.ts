@@ -17,7 +17,7 @@ export function helpText(): string {
         "with '-' as '_' (ETCD_NAME for --name); arbor's own flags use ARBOR_ (ARBOR_VALUE_BYTES_MAX). " +
         'A flag and its variable must not both be set. With --config-file (or ETCD_CONFIG_FILE) the ' +
         'YAML file alone is used, as in etcd: other flags and variables are ignored. Its keys are the ' +
-        'flag names.',
+        "flag names; etcd's client-transport-security and peer-transport-security sections are read too.",
     ),
     wrap(`Accepted for compatibility with etcd 3.4 and ignored: ${flagList(etcdFlagsIgnored)}.`),
     wrap(`Accepted only when empty or off (not implemented by arbor): ${flagList(etcdFlagsUnsupported.keys())}.`),

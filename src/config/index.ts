@@ -22,3 +22,4 @@ export {
 export { bindAddressOf, parseInitialCluster, splitUrlList, renderInitialCluster, type BindAddress, type InitialClusterMember } from './urls.js'
 export { etcdFlagsIgnored, etcdFlagsUnsupported } from './flags.js'
 export { helpText, versionText, type VersionFacts } from './help.js'
+export { cipherSuiteOpenSslNames, isHttpsUrl, nodeTlsVersionOf, openSslCiphersOf, tlsVersions, type TlsVersion } from './tls.js'

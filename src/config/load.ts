@@ -26,6 +26,7 @@ import {
   isGoBool,
   isGoFalse,
   memberConfigSchema,
+  tlsWarnings,
   withDefaults,
   type ConfigField,
   type MemberConfig,
@@ -72,6 +73,8 @@ export function loadConfig(
   const config = buildConfig(inputs)
   if (!config.enableV2) warnings.push('enable-v2=false is ignored: arbor always serves the v2 API')
   if (config.unsafeNoFsync) warnings.push('unsafe-no-fsync is on: a crash may lose acknowledged writes')
+  if (config.peerAutoTls && config.peerCertFile === '') warnings.push('peer-auto-tls is on: connections to peers do not verify their certificates')
+  warnings.push(...tlsWarnings(config))
   return { kind: 'run', config, warnings }
 }
 
@@ -167,14 +170,14 @@ function inputsFromFile(
   for (const [key, value] of Object.entries(readYamlMapping(path, readFile))) {
     if (value === null || value === '') continue
     if (key === 'client-transport-security' || key === 'peer-transport-security') {
-      checkTransportSecurity(key, value, path)
+      for (const [flag, raw, where] of transportSecurityInputs(key, value, path)) addFileInput(inputs, flag, raw, where)
       continue
     }
     const spec = flagSpecs.get(key)
     if (spec === undefined || spec.role === 'control') throw unknownKey(key, path)
     const where = `${key} in ${path}`
     checkValue(spec, value, where)
-    if (spec.role === 'setting') inputs.set(spec.field, { raw: value, where })
+    if (spec.role === 'setting') addFileInput(inputs, spec.name, value, where)
     if (spec.role === 'ignored') ignoredKeys.push(key)
   }
   if (ignoredKeys.length > 0) {
@@ -212,16 +215,38 @@ const transportSecurityKeys: ReadonlySet<string> = new Set([
   'cert-file', 'key-file', 'client-cert-auth', 'trusted-ca-file', 'auto-tls',
 ])
 
-/** etcd's TLS sections of the config file: accepted when every key is empty or false. */
-function checkTransportSecurity(section: string, value: unknown, path: string): void {
+/**
+ * etcd's TLS sections of the config file as `[flag, value, where]`: a key of
+ * `client-transport-security` is the flag of the same name, a key of
+ * `peer-transport-security` the flag with `peer-` in front (`cert-file` → `peer-cert-file`).
+ * Empty values are left out (they mean the default).
+ */
+function transportSecurityInputs(section: string, value: unknown, path: string): [string, unknown, string][] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalidValue(value, `${section} in ${path}`, 'expected a mapping of TLS settings')
   }
+  const inputs: [string, unknown, string][] = []
   for (const [key, setting] of Object.entries(value)) {
     if (!transportSecurityKeys.has(key)) throw unknownKey(`${section}.${key}`, path)
-    const empty = setting === null || setting === '' || setting === false
-    if (!empty) throw invalidValue(setting, `${section}.${key} in ${path}`, 'arbor does not implement TLS yet; remove it or leave it empty')
+    if (setting === null || setting === '') continue
+    const flag = section === 'peer-transport-security' ? `peer-${key}` : key
+    const spec = flagSpecs.get(flag)
+    const where = `${section}.${key} in ${path}`
+    if (spec === undefined) throw unknownKey(`${section}.${key}`, path)
+    checkValue(spec, setting, where)
+    inputs.push([flag, setting, where])
   }
+  return inputs
+}
+
+/** Records a config-file value for the setting `flag`; the same setting given twice (as a
+ *  top-level key and in a TLS section) is an error, since one would silently win. */
+function addFileInput(inputs: Inputs, flag: string, raw: unknown, where: string): void {
+  const spec = flagSpecs.get(flag)
+  if (spec?.role !== 'setting') return
+  const earlier = inputs.get(spec.field)
+  if (earlier !== undefined) throw new ConfigError(`${where} repeats ${earlier.where}: give the setting once`)
+  inputs.set(spec.field, { raw, where })
 }
 
 /** Each input checked by its field schema (in field order), defaults added, and the whole

@@ -20,6 +20,7 @@ import {
   type InitialClusterMember,
   type UrlUse,
 } from './urls.js'
+import { cipherSuiteOpenSslNames, isHttpsUrl, tlsVersions } from './tls.js'
 
 /** Log levels etcd 3.4 accepts for `--log-level` (etcd panics on anything else). */
 export const logLevels = ['debug', 'info', 'warn', 'error', 'panic', 'fatal'] as const
@@ -109,6 +110,24 @@ const corsField = z
   })
   .transform((cors): '*' | readonly string[] => (cors === '*' ? cors : uniqueUrls(cors)))
 
+/** A path to a certificate, key or CA file; empty means none. Never read here. */
+function fileField() {
+  return z.string({ error: 'expected a file path' })
+}
+
+/** `--cipher-suites`: Go's names of TLS 1.2 suites, comma-separated (or a YAML list). */
+const cipherSuitesField = z
+  .preprocess(
+    (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v),
+    z.array(z.string({ error: 'expected a comma-separated list of cipher suites' }), { error: 'expected a comma-separated list of cipher suites' }),
+  )
+  .superRefine((names, ctx) => {
+    for (const name of names) {
+      if (!cipherSuiteOpenSslNames.has(name)) ctx.addIssue({ code: 'custom', message: `unexpected TLS cipher suite "${name}"` })
+    }
+  })
+  .transform((names): readonly string[] => [...new Set(names)])
+
 const memberSchema = z.object({ name: z.string().min(1), peerUrls: z.array(z.string()).min(1).readonly() })
 
 /** `--initial-cluster`: `name=url,...` parsed into members; every URL distinct. */
@@ -178,6 +197,39 @@ const fieldSchemas = {
    *  its cluster (after the others are lost for good): entries not known committed are
    *  dropped and the others are removed through the log, as etcd does. */
   forceNewCluster: boolField(),
+  /** Certificate (PEM) served on https client URLs (`--cert-file`); empty for none. */
+  certFile: fileField(),
+  /** Private key (PEM, unencrypted) of `certFile` (`--key-file`). */
+  keyFile: fileField(),
+  /** CA bundle (PEM) that signs client certificates (`--trusted-ca-file`). As in etcd, giving
+   *  it already makes https client URLs demand a certificate it signed. */
+  trustedCaFile: fileField(),
+  /** Demand a client certificate signed by `trustedCaFile` in the handshake (`--client-cert-auth`). */
+  clientCertAuth: boolField(),
+  /** Serve https client URLs with a self-signed certificate kept under the data directory
+   *  (`--auto-tls`); used only when `certFile` and `keyFile` are empty. */
+  autoTls: boolField(),
+  /** Certificate (PEM) of the peer listener and of this member's connections to peers. */
+  peerCertFile: fileField(),
+  /** Private key (PEM, unencrypted) of `peerCertFile`. */
+  peerKeyFile: fileField(),
+  /** CA bundle (PEM) for peer certificates, both the ones peers serve and the ones they
+   *  present; on https peer URLs, giving it demands a certificate from connecting peers. */
+  peerTrustedCaFile: fileField(),
+  /** Demand a certificate signed by `peerTrustedCaFile` from every connecting peer. */
+  peerClientCertAuth: boolField(),
+  /** Peer TLS with a self-signed certificate under the data directory; connections to
+   *  peers then skip verification (etcd's `--peer-auto-tls`). */
+  peerAutoTls: boolField(),
+  /** Common Name a connecting peer's certificate must carry; empty for any. */
+  peerCertAllowedCn: z.string({ error: 'expected a Common Name' }),
+  /** Host name a connecting peer's certificate must be valid for; empty for any. */
+  peerCertAllowedHostname: z.string({ error: 'expected a host name' }),
+  /** TLS 1.2 cipher suites allowed on client and peer TLS (Go's names); empty for Node's
+   *  defaults. TLS 1.3 suites are always allowed, as in Go. */
+  cipherSuites: cipherSuitesField,
+  /** Oldest TLS version accepted on client and peer TLS (etcd 3.5's `--tls-min-version`). */
+  tlsMinVersion: z.enum(tlsVersions, { error: `expected one of ${tlsVersions.join(', ')}` }),
   /** Bytes in one client request body. Protects memory from one huge request; etcd's v2
    *  form limit (Go's 10 MiB), above which it answers 400 code 210 "Invalid POST form". */
   requestBodyBytesMax: limitField('bytes'),
@@ -247,6 +299,7 @@ function checkMember(config: FieldValues, ctx: z.RefinementCtx): void {
     const message = `must be at most request-receive-timeout-ms (${config.requestReceiveTimeoutMs} ms): the headers are part of the request`
     ctx.addIssue({ code: 'custom', path: ['headersTimeoutMs'], message })
   }
+  checkTls(config, ctx)
   const self = config.initialCluster.find((m) => m.name === name)
   if (self === undefined) {
     ctx.addIssue({ code: 'custom', path: ['initialCluster'], message: `must list this member's name "${name}"` })
@@ -259,6 +312,58 @@ function checkMember(config: FieldValues, ctx: z.RefinementCtx): void {
     const message = `lists ${listed} but initial-advertise-peer-urls is ${config.initialAdvertisePeerUrls.join(',')}; they must be the same URLs`
     ctx.addIssue({ code: 'custom', path: ['initialCluster'], message })
   }
+}
+
+/**
+ * The TLS rules that involve two fields. etcd 3.4.23 refuses an https URL without a
+ * certificate and a certificate without its key at start; arbor also refuses what etcd
+ * would run with a surprising meaning (a client check without a CA to check against, two
+ * peer identity checks at once), so that a typo cannot silently weaken security.
+ */
+function checkTls(config: FieldValues, ctx: z.RefinementCtx): void {
+  const issue = (field: ConfigField, message: string): void => ctx.addIssue({ code: 'custom', path: [field], message })
+  const pair = (cert: ConfigField, key: ConfigField, certFlag: string, keyFlag: string): void => {
+    if (config[cert] !== '' && config[key] === '') issue(cert, `needs ${keyFlag} too: KeyFile and CertFile must both be present`)
+    if (config[cert] === '' && config[key] !== '') issue(key, `needs ${certFlag} too: KeyFile and CertFile must both be present`)
+  }
+  pair('certFile', 'keyFile', '--cert-file', '--key-file')
+  pair('peerCertFile', 'peerKeyFile', '--peer-cert-file', '--peer-key-file')
+  const clientHttps = config.listenClientUrls.find(isHttpsUrl)
+  if (clientHttps !== undefined && config.certFile === '' && !config.autoTls) {
+    issue('listenClientUrls', `TLS key/cert (--cert-file, --key-file) must be provided for client url ${clientHttps} with HTTPS scheme (or use --auto-tls)`)
+  }
+  const peerHttps = config.listenPeerUrls.find(isHttpsUrl)
+  if (peerHttps !== undefined && config.peerCertFile === '' && !config.peerAutoTls) {
+    issue('listenPeerUrls', `TLS key/cert (--peer-cert-file, --peer-key-file) must be provided for peer url ${peerHttps} with HTTPS scheme (or use --peer-auto-tls)`)
+  }
+  if (config.clientCertAuth && config.trustedCaFile === '') issue('clientCertAuth', 'needs --trusted-ca-file: the CA that signs the client certificates')
+  if (config.peerClientCertAuth && config.peerTrustedCaFile === '') issue('peerClientCertAuth', 'needs --peer-trusted-ca-file: the CA that signs the peer certificates')
+  if (config.peerCertAllowedCn !== '' && config.peerCertAllowedHostname !== '') {
+    issue('peerCertAllowedHostname', 'cannot be given with --peer-cert-allowed-cn: choose one check of the peer certificate')
+  }
+  const peerCertsChecked = config.peerClientCertAuth || config.peerTrustedCaFile !== ''
+  if (config.peerCertAllowedCn !== '' && !peerCertsChecked) issue('peerCertAllowedCn', 'needs --peer-client-cert-auth and --peer-trusted-ca-file: only a verified certificate has a Common Name to check')
+  if (config.peerCertAllowedHostname !== '' && !peerCertsChecked) issue('peerCertAllowedHostname', 'needs --peer-client-cert-auth and --peer-trusted-ca-file: only a verified certificate has host names to check')
+}
+
+/**
+ * What etcd accepts but ignores, for the log: TLS files with no https URL to use them, and
+ * auto TLS beside given certificates (the given ones win, as in etcd).
+ */
+export function tlsWarnings(config: MemberConfig): string[] {
+  const warnings: string[] = []
+  const clientTls = config.certFile !== '' || config.autoTls || config.clientCertAuth || config.trustedCaFile !== ''
+  if (clientTls && !config.listenClientUrls.some(isHttpsUrl)) {
+    warnings.push('client TLS settings are ignored: no https URL in --listen-client-urls (as etcd does)')
+  }
+  const peerTls = config.peerCertFile !== '' || config.peerAutoTls || config.peerClientCertAuth || config.peerTrustedCaFile !== ''
+  const peerUrls = [...config.listenPeerUrls, ...config.initialCluster.flatMap((m) => m.peerUrls)]
+  if (peerTls && !peerUrls.some(isHttpsUrl)) {
+    warnings.push('peer TLS settings are ignored: no https URL in --listen-peer-urls or --initial-cluster (as etcd does)')
+  }
+  if (config.autoTls && config.certFile !== '') warnings.push('auto-tls is ignored: --cert-file and --key-file are given')
+  if (config.peerAutoTls && config.peerCertFile !== '') warnings.push('peer-auto-tls is ignored: --peer-cert-file and --peer-key-file are given')
+  return warnings
 }
 
 /** The whole configuration, every field present; the checks of `checkMember` included. */
@@ -295,6 +400,20 @@ export const memberDefaults = {
   quotaBackendBytes: 0,
   unsafeNoFsync: false,
   forceNewCluster: false,
+  certFile: '',
+  keyFile: '',
+  trustedCaFile: '',
+  clientCertAuth: false,
+  autoTls: false,
+  peerCertFile: '',
+  peerKeyFile: '',
+  peerTrustedCaFile: '',
+  peerClientCertAuth: false,
+  peerAutoTls: false,
+  peerCertAllowedCn: '',
+  peerCertAllowedHostname: '',
+  cipherSuites: [],
+  tlsMinVersion: 'TLS1.2',
 } as const satisfies Partial<MemberConfig>
 
 /** Defaults of arbor's named limits; `fieldSchemas` says what each protects. */

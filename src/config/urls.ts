@@ -4,7 +4,7 @@
  * `--initial-cluster` string `name=url,name=url` (etcd pkg/types/urlsmap.go).
  *
  * Differences from etcd, all stricter and all about things arbor cannot do:
- * - a URL arbor listens on must be `http` (no TLS, no unix sockets yet);
+ * - a URL arbor listens on must be `http` or `https` (no unix sockets);
  * - user information, a query or a fragment is refused (etcd ignores them);
  * - a host name is compared as written: etcd resolves DNS names before comparing
  *   `--initial-cluster` with `--initial-advertise-peer-urls`, arbor does not.
@@ -13,8 +13,8 @@ import { assert } from '../lib/index.js'
 
 /**
  * What a URL is for; each use has its own rules.
- * - `listen`: a socket arbor binds (`--listen-client-urls`, `--listen-peer-urls`): `http`,
- *   host an IP address or `localhost` (etcd: "expected IP in URL for binding"), port 0-65535.
+ * - `listen`: a socket arbor binds (`--listen-client-urls`, `--listen-peer-urls`): `http`
+ *   or `https` (which needs the TLS flags: see schema.ts `checkTls`), host an IP address or `localhost` (etcd: "expected IP in URL for binding"), port 0-65535.
  * - `advertise`: an address given to others (`--advertise-client-urls`,
  *   `--initial-advertise-peer-urls`, `--initial-cluster`): `http` or `https`, a non-empty
  *   host, port 1-65535.
@@ -53,9 +53,6 @@ export function urlProblem(rawUrl: string, use: UrlUse): string | undefined {
   const scheme = (match[1] ?? '').toLowerCase()
   const authority = match[2] ?? ''
   const rest = match[3] ?? ''
-  if (use === 'listen' && scheme !== 'http') {
-    return `URL scheme must be http (arbor does not serve TLS or unix sockets yet): ${url}`
-  }
   if (scheme !== 'http' && scheme !== 'https') return `URL scheme must be http or https: ${url}`
   if (rest !== '') return `URL must not contain a path, query or fragment: ${url}`
   if (authority.includes('@')) return `URL must not contain user information: ${url}`

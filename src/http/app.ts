@@ -6,6 +6,7 @@
  * (`rewriteUrl`), because Fastify's router decodes and matches paths by other rules.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https'
 import type { Duplex } from 'node:stream'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { ErrorCode, V2Error } from '../v2error/index.js'
@@ -38,6 +39,12 @@ export interface HttpSettings {
   readonly keepAliveTimeoutMs: number
   /** Largest header block, request line included (bytes); larger gets 431. */
   readonly headerBytesMax: number
+  /**
+   * TLS for an `https://` client URL, ready-made by the caller (certificate, key, CA,
+   * whether a client certificate is demanded, versions, ciphers); undefined serves plain
+   * HTTP. A new certificate is installed with `app.server.setSecureContext(...)`.
+   */
+  readonly tls?: HttpsServerOptions
 }
 
 const allMethods = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH', 'OPTIONS']
@@ -247,17 +254,19 @@ function serverWith(
   handler: (request: IncomingMessage, response: ServerResponse) => void,
   settings: HttpSettings,
 ): Server {
-  const server = createServer(
-    {
-      maxHeaderSize: settings.headerBytesMax,
-      headersTimeout: settings.headersTimeoutMs,
-      requestTimeout: settings.requestReceiveTimeoutMs,
-      keepAliveTimeout: settings.keepAliveTimeoutMs,
-      // Node checks the two timeouts above only this often (default 30 s, which would let a
-      // slow-loris connection live up to 40 s under a 10 s headers timeout).
-      connectionsCheckingInterval: 1_000,
-    },
-    handler,
-  )
-  return server
+  const options = {
+    maxHeaderSize: settings.headerBytesMax,
+    headersTimeout: settings.headersTimeoutMs,
+    requestTimeout: settings.requestReceiveTimeoutMs,
+    keepAliveTimeout: settings.keepAliveTimeoutMs,
+    // Node checks the two timeouts above only this often (default 30 s, which would let a
+    // slow-loris connection live up to 40 s under a 10 s headers timeout).
+    connectionsCheckingInterval: 1_000,
+  }
+  if (settings.tls === undefined) return createServer(options, handler)
+  // An https.Server is an http.Server to Fastify: same request and response objects. A TLS
+  // handshake must also finish within the headers timeout, so a client that stalls in it
+  // cannot hold a socket longer than one that stalls in its headers.
+  const server = createHttpsServer({ ...options, ...settings.tls, handshakeTimeout: settings.headersTimeoutMs }, handler)
+  return server as unknown as Server
 }

@@ -10,7 +10,8 @@
  * queues, and the member's callbacks run later, never from inside `send`.
  */
 export { PeerTransport, type PeerTransportOptions } from './peer-transport.js'
-export { buildPeerApp, type PeerAppOptions, type ReceivedSnapshot } from './peer-app.js'
+export { buildPeerApp, peerCertificateProblem, type AllowedPeer, type PeerAppOptions, type ReceivedSnapshot } from './peer-app.js'
+export type { DialTls } from './dial.js'
 export { bytesSource, type SnapshotSource } from './snapshot-sender.js'
 export { memorySnapshotSink, type SnapshotSink } from './snapshot-receiver.js'
 export { fetchPeerMembers, fetchPeerVersion, PeerRequestError, type PeerClientSettings, type RemoteCluster } from './peer-client.js'

@@ -13,6 +13,8 @@
  * line, as Go's http.Error writes them.
  */
 import { Buffer } from 'node:buffer'
+import type { ServerOptions as HttpsServerOptions } from 'node:https'
+import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger, MemberId, Message } from '../raft/index.js'
 import type { PeerAppSettings } from './settings.js'
@@ -68,6 +70,42 @@ export interface PeerAppOptions {
   readonly version: PeerVersion
   readonly settings: PeerAppSettings
   readonly logger: Logger
+  /**
+   * TLS for an `https://` peer URL, ready-made (certificate, key, the peers' CA, whether a
+   * peer certificate is demanded); undefined serves plain HTTP. A new certificate is
+   * installed with `app.server.setSecureContext(...)`.
+   */
+  readonly https?: HttpsServerOptions
+  /** What a connecting peer's verified certificate must also say (etcd's
+   *  `--peer-cert-allowed-cn` / `--peer-cert-allowed-hostname`); checked only with `https`. */
+  readonly allowedPeer?: AllowedPeer
+}
+
+/** One identity check of a peer's certificate, beyond its CA's signature. */
+export interface AllowedPeer {
+  /** The exact Common Name; empty for any. */
+  readonly commonName: string
+  /** A host name the certificate must be valid for (its SANs, as a server's would be checked); empty for any. */
+  readonly hostname: string
+}
+
+/**
+ * Why `certificate` does not pass `allowed`, or undefined when it does. A connection without
+ * a certificate never passes a non-empty check.
+ */
+export function peerCertificateProblem(certificate: PeerCertificate | undefined, allowed: AllowedPeer): string | undefined {
+  const present = certificate !== undefined && Object.keys(certificate).length > 0
+  if (allowed.commonName !== '') {
+    const cn = present ? certificate.subject?.CN : undefined
+    const cns = Array.isArray(cn) ? cn : cn === undefined ? [] : [cn]
+    if (!cns.includes(allowed.commonName)) return `certificate CN ${JSON.stringify(cns.join(',') || null)} is not the allowed CN ${JSON.stringify(allowed.commonName)}`
+  }
+  if (allowed.hostname !== '') {
+    if (!present) return `no certificate for the allowed hostname ${JSON.stringify(allowed.hostname)}`
+    const error = checkServerIdentity(allowed.hostname, certificate)
+    if (error !== undefined) return `certificate is not valid for the allowed hostname ${JSON.stringify(allowed.hostname)}: ${error.message}`
+  }
+  return undefined
 }
 
 /**
@@ -85,7 +123,19 @@ export function buildPeerApp(options: PeerAppOptions): FastifyInstance {
     forceCloseConnections: true,
     return503OnClosing: true,
     exposeHeadRoutes: false,
+    ...(options.https === undefined ? {} : { https: { ...options.https, handshakeTimeout: settings.requestReceiveTimeoutMs } }),
   })
+  const allowed = options.allowedPeer
+  if (options.https !== undefined && allowed !== undefined && (allowed.commonName !== '' || allowed.hostname !== '')) {
+    // Checked once per connection, right after the handshake and before any request is
+    // read: a peer with another identity never reaches a route.
+    app.server.on('secureConnection', (socket: TLSSocket) => {
+      const problem = peerCertificateProblem(socket.getPeerCertificate(), allowed)
+      if (problem === undefined) return
+      options.logger.warn({ remoteAddress: socket.remoteAddress, error: problem }, 'peer connection refused')
+      socket.destroy()
+    })
+  }
   const receiver = new SnapshotReceiver(options.snapshotSink ?? memorySnapshotSink(), settings)
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
   app.addHook('onRequest', async (_request, reply) => {

@@ -4,6 +4,7 @@
  * from a running member (etcd: GetClusterFromRemotePeers), and may check its version. Each
  * call opens one connection and closes it before it resolves, so nothing outlives it.
  */
+import type { ConnectionOptions } from 'node:tls'
 import { Client } from 'undici'
 import { peerHeaders, peerPaths, decodeMemberList, decodeVersion, type PeerMemberInfo, type PeerVersion } from './wire.js'
 
@@ -13,6 +14,8 @@ export interface PeerClientSettings {
   readonly dialTimeoutMs: number
   /** Time allowed for the answer's headers, then between two pieces of its body. */
   readonly requestTimeoutMs: number
+  /** TLS options for `https://` peer URLs (certificate, key, CA), ready-made; undefined: undici's defaults. */
+  readonly tls?: ConnectionOptions
 }
 
 /** What GET /members of a running member says. */
@@ -68,6 +71,7 @@ export async function fetchPeerVersion(peerUrl: string, settings: PeerClientSett
 async function getJson(url: string, path: string, settings: PeerClientSettings): Promise<{ headers: Record<string, string | string[] | undefined>; body: unknown }> {
   const client = new Client(new URL(url).origin, {
     connectTimeout: settings.dialTimeoutMs,
+    ...(settings.tls === undefined ? {} : { connect: { ...settings.tls, timeout: settings.dialTimeoutMs } }),
     headersTimeout: settings.requestTimeoutMs,
     bodyTimeout: settings.requestTimeoutMs,
     keepAliveTimeout: settings.requestTimeoutMs,

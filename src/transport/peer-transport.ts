@@ -11,6 +11,7 @@ import type { Logger, MemberId, Message } from '../raft/index.js'
 import { Peer } from './peer.js'
 import type { PeerStats } from './peer-stats.js'
 import type { TransportSettings } from './settings.js'
+import type { DialTls } from './dial.js'
 import { isWireType } from './wire.js'
 import { bytesSource, type SnapshotSource } from './snapshot-sender.js'
 
@@ -33,6 +34,12 @@ export interface PeerTransportOptions {
   readonly reportSnapshot: (memberId: MemberId, ok: boolean) => void
   /** A batch POST to `memberId` was answered after `roundTripMs` (for metrics; must not throw). */
   readonly reportRoundTrip?: (memberId: MemberId, roundTripMs: number) => void
+  /**
+   * TLS options (this member's certificate and key, the peers' CA) for `https://` peer URLs,
+   * asked at each new connection so that a reloaded certificate is used from then on.
+   * Undefined: undici's defaults (the system's CAs, no client certificate).
+   */
+  readonly dialTls?: DialTls
 }
 
 /** Sends Raft messages to the other members of the cluster. */
@@ -96,6 +103,7 @@ export class PeerTransport {
     const { clusterId, settings, logger, reportUnreachable, reportSnapshot } = this.options
     const reportRemoved = (): void => this.options.reportRemoved?.()
     const reportRoundTrip = this.options.reportRoundTrip ?? ((): void => {})
+    const { dialTls } = this.options
     const context = {
       clusterId,
       memberId: this.options.memberId,
@@ -106,6 +114,7 @@ export class PeerTransport {
       reportRemoved,
       reportRoundTrip,
       monotonicNowMs: () => performance.now(),
+      ...(dialTls === undefined ? {} : { dialTls }),
     }
     this.peers.set(memberId, new Peer(memberId, peerUrls, context))
     this.warnedUnknown.delete(memberId)

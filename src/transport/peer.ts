@@ -16,6 +16,7 @@ import { entryDataBytes, type Logger, type MemberId, type Message } from '../raf
 import { LatencyRecorder, type PeerStats } from './peer-stats.js'
 import type { TransportSettings } from './settings.js'
 import { sendSnapshotChunks, type SnapshotSource } from './snapshot-sender.js'
+import { connectorOf, type DialTls } from './dial.js'
 import { encodeBatch, peerHeaders, peerPaths, wireVersion } from './wire.js'
 
 /** What every peer of one transport shares: who we are, the settings, the member's callbacks. */
@@ -33,6 +34,8 @@ export interface PeerContext {
   readonly reportRoundTrip: (memberId: MemberId, roundTripMs: number) => void
   /** A monotonic clock for round trips (ms). */
   readonly monotonicNowMs: () => number
+  /** TLS options for `https://` peer URLs, asked at each new connection; undefined: undici's defaults. */
+  readonly dialTls?: DialTls
 }
 
 /** A peer answered something other than 204. */
@@ -324,6 +327,7 @@ export class Peer {
       connections: settings.connectionsPerPeer,
       pipelining: 1,
       connectTimeout: settings.dialTimeoutMs,
+      ...(this.context.dialTls === undefined ? {} : { connect: connectorOf(this.context.dialTls, settings.dialTimeoutMs) }),
       headersTimeout: settings.requestTimeoutMs,
       bodyTimeout: settings.requestTimeoutMs,
       keepAliveTimeout: settings.keepAliveTimeoutMs,

@@ -66,10 +66,10 @@ describe('flag tables', () => {
     const unknown = etcdYamlKeys.filter((key) => flagSpecs.get(key) === undefined || flagSpecs.get(key)?.role === 'control')
     assert.deepEqual(unknown, [])
   })
-  test('the only flags beyond etcd\'s are arbor\'s limits, which are settings', () => {
+  test('the only flags beyond etcd 3.4\'s are etcd 3.5\'s --tls-min-version and arbor\'s limits, all settings', () => {
     const extra = [...flagSpecs.keys()].filter((name) => !etcdFlags.includes(name))
     assert.deepEqual(extra, [
-      'request-body-bytes-max', 'value-bytes-max', 'key-bytes-max', 'key-depth-max', 'watchers-max',
+      'tls-min-version', 'request-body-bytes-max', 'value-bytes-max', 'key-bytes-max', 'key-depth-max', 'watchers-max',
       'watcher-events-max', 'pending-proposals-max', 'history-events-max', 'request-timeout-ms', 'sync-interval-ms',
       'header-bytes-max', 'headers-timeout-ms', 'request-receive-timeout-ms', 'keep-alive-timeout-ms',
       'snapshot-chunk-bytes-max', 'expire-keys-per-entry',
@@ -105,6 +105,8 @@ describe('environment variable names', () => {
     { flag: 'config-file', env: 'ETCD_CONFIG_FILE' },
     { flag: 'auto-compaction-retention', env: 'ETCD_AUTO_COMPACTION_RETENTION' },
     { flag: 'cert-file', env: 'ETCD_CERT_FILE' },
+    { flag: 'peer-client-cert-auth', env: 'ETCD_PEER_CLIENT_CERT_AUTH' },
+    { flag: 'tls-min-version', env: 'ETCD_TLS_MIN_VERSION' },
     { flag: 'value-bytes-max', env: 'ARBOR_VALUE_BYTES_MAX' },
     { flag: 'request-timeout-ms', env: 'ARBOR_REQUEST_TIMEOUT_MS' },
   ]

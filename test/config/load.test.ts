@@ -283,7 +283,7 @@ describe('config file', () => {
     ].join('\n')
     const { warnings } = run(['--config-file', 's.yaml'], {}, { 's.yaml': text })
     assert.deepEqual(warnings, [
-      'accepted for etcd compatibility and ignored: max-snapshots, strict-reconfig-check, log-outputs, cipher-suites in s.yaml',
+      'accepted for etcd compatibility and ignored: max-snapshots, strict-reconfig-check, log-outputs in s.yaml',
     ])
   })
 })
@@ -329,7 +329,7 @@ describe('one-line errors', () => {
     { argv: ['--cors', 'http://a.com:80,*'], message: 'invalid value "http://a.com:80,*" for --cors: not a URL of the form scheme://host:port: *' },
     { argv: ['--listen-client-urls', '127.0.0.1:23379', '--advertise-client-urls', 'http://a:1'], message: 'invalid value "127.0.0.1:23379" for --listen-client-urls: not a URL of the form scheme://host:port: 127.0.0.1:23379' },
     { argv: ['--listen-client-urls', 'http://127.0.0.1:23379/x', '--advertise-client-urls', 'http://a:1'], message: 'invalid value "http://127.0.0.1:23379/x" for --listen-client-urls: URL must not contain a path, query or fragment: http://127.0.0.1:23379/x' },
-    { argv: ['--listen-client-urls', 'https://127.0.0.1:2379', '--advertise-client-urls', 'http://a:1'], message: 'invalid value "https://127.0.0.1:2379" for --listen-client-urls: URL scheme must be http (arbor does not serve TLS or unix sockets yet): https://127.0.0.1:2379' },
+    { argv: ['--listen-client-urls', 'https://127.0.0.1:2379', '--advertise-client-urls', 'http://a:1'], message: 'invalid value "https://127.0.0.1:2379" for --listen-client-urls: TLS key/cert (--cert-file, --key-file) must be provided for client url https://127.0.0.1:2379 with HTTPS scheme (or use --auto-tls)' },
     { argv: ['--listen-peer-urls', 'http://example.com:2380'], message: 'invalid value "http://example.com:2380" for --listen-peer-urls: URL host must be an IP address or localhost to listen on: http://example.com:2380' },
     { argv: ['--advertise-client-urls', 'ftp://a:1'], message: 'invalid value "ftp://a:1" for --advertise-client-urls: URL scheme must be http or https: ftp://a:1' },
     { argv: ['--listen-client-urls', 'http://127.0.0.1:23379'], message: '--advertise-client-urls is required when --listen-client-urls is set explicitly' },
@@ -337,12 +337,12 @@ describe('one-line errors', () => {
     { argv: ['--name', 'x', '--initial-cluster', 'default=http://127.0.0.1:2380'], message: 'invalid value "default=http://127.0.0.1:2380" for --initial-cluster: must list this member\'s name "x"' },
     { argv: [...peer, '--initial-cluster', 'default=http://localhost:2380'], message: 'invalid value "default=http://localhost:2380" for --initial-cluster: lists default=http://localhost:2380 but initial-advertise-peer-urls is http://127.0.0.1:23380; they must be the same URLs' },
     { argv: ['--name', 'a', '--initial-cluster', 'a=http://127.0.0.1:2380,a=http://127.0.0.1:2380'], message: 'invalid value "a=http://127.0.0.1:2380,a=http://127.0.0.1:2380" for --initial-cluster: peer URL listed twice: http://127.0.0.1:2380' },
-    { argv: ['--cert-file', '/c.pem'], message: 'invalid value "/c.pem" for --cert-file: arbor does not implement TLS yet; remove it or leave it empty' },
-    { argv: ['--client-cert-auth'], message: 'invalid value "true" for --client-cert-auth: arbor does not implement TLS yet; remove it or leave it empty' },
+    { argv: ['--cert-file', '/c.pem'], message: 'invalid value "/c.pem" for --cert-file: needs --key-file too: KeyFile and CertFile must both be present' },
+    { argv: ['--client-cert-auth'], message: 'invalid value "true" for --client-cert-auth: needs --trusted-ca-file: the CA that signs the client certificates' },
     { argv: ['--proxy', 'on'], message: 'invalid value "on" for --proxy: arbor has no proxy mode; only "off" is accepted' },
     { argv: ['--discovery', 'https://discovery.etcd.io/x'], message: 'invalid value "https://discovery.etcd.io/x" for --discovery: arbor does not implement discovery; use --initial-cluster' },
     { argv: ['--host-whitelist', 'a.example'], message: 'invalid value "a.example" for --host-whitelist: arbor does not implement Host checks yet; only "*" or empty is accepted' },
-    { argv: [], env: { ETCD_TRUSTED_CA_FILE: '/ca.pem' }, message: 'invalid value "/ca.pem" for ETCD_TRUSTED_CA_FILE: arbor does not implement TLS yet; remove it or leave it empty' },
+    { argv: [], env: { ETCD_KEY_FILE: '/k.pem' }, message: 'invalid value "/k.pem" for ETCD_KEY_FILE: needs --cert-file too: KeyFile and CertFile must both be present' },
     { argv: [], env: { ARBOR_WATCHERS_MAX: '-1' }, message: 'invalid value "-1" for ARBOR_WATCHERS_MAX: expected a positive integer (watchers)' },
     { argv: ['--config-file', 'missing.yaml'], message: "cannot read config file missing.yaml: ENOENT: no such file or directory, open 'missing.yaml'" },
     { argv: ['--config-file', 'unknown.yaml'], message: 'unknown key "heartbeat-intreval" in unknown.yaml (did you mean heartbeat-interval?)' },
@@ -351,14 +351,14 @@ describe('one-line errors', () => {
     { argv: ['--config-file', 'list.yaml'], message: 'config file list.yaml must be a YAML mapping of keys to values' },
     { argv: ['--config-file', 'type.yaml'], message: 'invalid value "abc" for heartbeat-interval in type.yaml: expected a positive integer (ms)' },
     { argv: ['--config-file', 'urls.yaml'], message: 'invalid value "http://127.0.0.1:2379/x" for listen-client-urls in urls.yaml: URL must not contain a path, query or fragment: http://127.0.0.1:2379/x' },
-    { argv: ['--config-file', 'tls.yaml'], message: 'invalid value "/etc/ssl/c.pem" for client-transport-security.cert-file in tls.yaml: arbor does not implement TLS yet; remove it or leave it empty' },
+    { argv: ['--config-file', 'tls.yaml'], message: 'invalid value "/etc/ssl/c.pem" for client-transport-security.cert-file in tls.yaml: needs --key-file too: KeyFile and CertFile must both be present' },
     { argv: ['--config-file', 'tlskey.yaml'], message: 'unknown key "peer-transport-security.ca-file" in tlskey.yaml' },
     { argv: ['--config-file', 'tlsshape.yaml'], message: 'invalid value "yes" for peer-transport-security in tlsshape.yaml: expected a mapping of TLS settings' },
     { argv: ['--config-file', 'cors.yaml'], message: 'invalid value "http://foo.com" for cors in cors.yaml: URL address does not have the form "host:port": http://foo.com' },
     { argv: ['--config-file', 'level.yaml'], message: 'invalid value "verbose" for log-level in level.yaml: expected one of debug, info, warn, error, panic, fatal' },
     { argv: ['--config-file', 'version.yaml'], message: 'unknown key "version" in version.yaml' },
     { argv: ['--config-file', 'bomb.yaml'], message: 'invalid YAML in bomb.yaml: Excessive alias count indicates a resource exhaustion attack' },
-    { argv: ['--config-file', 'cert.yaml'], message: 'invalid value "/c.pem" for cert-file in cert.yaml: arbor does not implement TLS yet; remove it or leave it empty' },
+    { argv: ['--config-file', 'cert.yaml'], message: 'invalid value "/c.pem" for cert-file in cert.yaml: needs --key-file too: KeyFile and CertFile must both be present' },
   ]
   for (const c of cases) {
     test(`${[...c.argv, ...Object.keys(c.env ?? {})].join(' ')}: ${c.message}`, () => {

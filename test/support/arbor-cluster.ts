@@ -35,6 +35,8 @@ export interface ClusterOptions {
   readonly electionTimeoutMs?: number
   /** More flags for every member, e.g. ['--request-timeout-ms', '1000']. */
   readonly extraArgs?: readonly string[]
+  /** Scheme of the peer URLs: 'https' with the peer TLS flags in `extraArgs` (default 'http'). */
+  readonly peerScheme?: 'http' | 'https'
   /** What runs: the TypeScript sources through tsx (default), or the built package (`dist/`). */
   readonly entry?: 'source' | 'built'
   /** --log-level of every member (default 'info': role and leader changes are logged). */
@@ -139,10 +141,11 @@ export class ClusterMember {
     readonly peerPort: number,
     readonly dataDir: string,
     private readonly placement: MemberPlacement = {},
+    peerScheme: 'http' | 'https' = 'http',
   ) {
     const host = placement.host ?? '127.0.0.1'
     this.clientUrl = `http://${host}:${clientPort}`
-    this.peerUrl = `http://${host}:${peerPort}`
+    this.peerUrl = `${peerScheme}://${host}:${peerPort}`
   }
 
   /** PID of the running process; undefined when none runs. */
@@ -239,7 +242,7 @@ export class ArborCluster {
       const placed = options.placement?.(i - 1)
       const name = `n${i}`
       members.push(
-        placed === undefined ? await ArborCluster.newMember(root, name) : new ClusterMember(name, placed.clientPort, placed.peerPort, join(root, name), placed),
+        placed === undefined ? await ArborCluster.newMember(root, name, options.peerScheme) : new ClusterMember(name, placed.clientPort, placed.peerPort, join(root, name), placed),
       )
     }
     const cluster = new ArborCluster(options, members, root)
@@ -256,8 +259,8 @@ export class ArborCluster {
     return cluster
   }
 
-  private static async newMember(root: string, name: string): Promise<ClusterMember> {
-    return new ClusterMember(name, await freePort(), await freePort(), join(root, name))
+  private static async newMember(root: string, name: string, peerScheme: 'http' | 'https' = 'http'): Promise<ClusterMember> {
+    return new ClusterMember(name, await freePort(), await freePort(), join(root, name), {}, peerScheme)
   }
 
   /** The member named `name`. @throws when there is none. */

@@ -3,10 +3,11 @@
  * free ports, a temporary data directory, waiting for /health, and ending the process by PID.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { Agent, request } from 'undici'
 
 /** A running member. */
 export interface ArborProcess {
@@ -53,18 +54,41 @@ export function removeDir(dir: string): void {
 
 const mainTs = resolve(import.meta.dirname, '../../src/cli/main.ts')
 
+/** How a test reaches an https client URL: the CA to trust (or `insecure`: none, for a
+ *  self-signed certificate), and a client certificate when the member demands one (PEM file paths). */
+export interface ClientTls {
+  readonly caFile?: string
+  readonly insecure?: boolean
+  readonly certFile?: string
+  readonly keyFile?: string
+}
+
+/** An undici dispatcher for `tls` (one connection at a time is plenty for a health check). */
+export function tlsAgent(tls: ClientTls): Agent {
+  return new Agent({
+    connect: {
+      ...(tls.caFile === undefined ? {} : { ca: readFileSync(tls.caFile) }),
+      ...(tls.insecure === true ? { rejectUnauthorized: false } : {}),
+      ...(tls.certFile === undefined ? {} : { cert: readFileSync(tls.certFile) }),
+      ...(tls.keyFile === undefined ? {} : { key: readFileSync(tls.keyFile) }),
+    },
+  })
+}
+
 /**
  * Starts a one-member arbor (or restarts one on `options.dataDir` and ports).
  * @param extraArgs more flags, e.g. ['--snapshot-count', '100'].
+ * @param clientTls when given, the client URL is https and /health is asked over TLS with it
+ *                  (the TLS flags themselves go in `extraArgs`).
  */
 export async function startArbor(
-  options: { dataDir?: string; clientPort?: number; peerPort?: number; extraArgs?: string[]; name?: string } = {},
+  options: { dataDir?: string; clientPort?: number; peerPort?: number; extraArgs?: string[]; name?: string; clientTls?: ClientTls } = {},
 ): Promise<ArborProcess> {
   const clientPort = options.clientPort ?? (await freePort())
   const peerPort = options.peerPort ?? (await freePort())
   const dataDir = options.dataDir ?? join(tempDir(), 'data')
   const name = options.name ?? 'default'
-  const clientUrl = `http://127.0.0.1:${clientPort}`
+  const clientUrl = `${options.clientTls === undefined ? 'http' : 'https'}://127.0.0.1:${clientPort}`
   const peerUrl = `http://127.0.0.1:${peerPort}`
   const args = [
     '--import', 'tsx', mainTs,
@@ -83,7 +107,7 @@ export async function startArbor(
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)))
-  await waitForHealth(clientUrl, child, () => output)
+  await waitForHealth(clientUrl, child, () => output, options.clientTls)
   return {
     clientUrl,
     peerUrl,
@@ -124,18 +148,23 @@ function signalChild(child: ChildProcess, signal: NodeJS.Signals): void {
  * @throws at once when the process has exited (by an exit code or a signal), and after 20 s,
  *         having SIGKILLed it, when it still is not healthy.
  */
-async function waitForHealth(clientUrl: string, child: ChildProcess, output: () => string): Promise<void> {
+async function waitForHealth(clientUrl: string, child: ChildProcess, output: () => string, tls?: ClientTls): Promise<void> {
   const deadline = Date.now() + 20_000
-  while (Date.now() < deadline) {
-    if (!isRunning(child)) throw new Error(`arbor exited (code ${child.exitCode}, signal ${child.signalCode}): ${output()}`)
-    try {
-      const response = await fetch(`${clientUrl}/health`, { signal: AbortSignal.timeout(1_000) })
-      await response.text()
-      if (response.status === 200) return
-    } catch {
-      // not listening yet
+  const dispatcher = tls === undefined ? undefined : tlsAgent(tls)
+  try {
+    while (Date.now() < deadline) {
+      if (!isRunning(child)) throw new Error(`arbor exited (code ${child.exitCode}, signal ${child.signalCode}): ${output()}`)
+      try {
+        const response = await request(`${clientUrl}/health`, { signal: AbortSignal.timeout(1_000), ...(dispatcher === undefined ? {} : { dispatcher }) })
+        await response.body.text()
+        if (response.statusCode === 200) return
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100))
     }
-    await new Promise((r) => setTimeout(r, 100))
+  } finally {
+    await dispatcher?.close()
   }
   signalChild(child, 'SIGKILL')
   throw new Error(`arbor did not become healthy: ${output()}`)

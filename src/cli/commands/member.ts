@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs'
 import { setTimeout as delay } from 'node:timers/promises'
 import pino from 'pino'
-import { ConfigError, bindAddressOf, loadConfig, versionText, type MemberConfig } from '../../config/index.js'
+import type { Server as TlsServer } from 'node:tls'
+import { ConfigError, bindAddressOf, isHttpsUrl, loadConfig, versionText, type MemberConfig } from '../../config/index.js'
 import { MemberMetrics, buildApp } from '../../http/index.js'
 import { SeededRng, systemClock } from '../../lib/index.js'
 import { RawNode } from '../../raft/index.js'
@@ -17,6 +18,7 @@ import { openMember, type OpenedMember } from '../bootstrap.js'
 import { arborVersion } from '../version.js'
 import { lockDataDir } from '../data-dir-lock.js'
 import { snapshotSourceOf } from '../snapshot-source.js'
+import { ReloadingTls, clientTlsSide, peerTlsSide } from '../tls.js'
 
 /** Runs a member with `argv` (the words after `arbor`); exits 2 on a bad flag, value or file. */
 export function runMemberCommand(argv: readonly string[]): void {
@@ -46,16 +48,29 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
   for (const warning of warnings) logger.warn(warning)
   let opened: OpenedMember
   let unlock: () => void
+  let tls: MemberTls
   try {
     unlock = lockDataDir(config.dataDir)
-    opened = await openMember(config)
+  } catch (error) {
+    process.stderr.write(`arbor: cannot open data directory ${config.dataDir}: ${(error as Error).message}\n`)
+    process.exit(2)
+  }
+  try {
+    tls = memberTlsOf(config)
+  } catch (error) {
+    process.stderr.write(`arbor: ${(error as Error).message}\n`)
+    unlock()
+    process.exit(2)
+  }
+  try {
+    opened = await openMember(config, tls.peer?.current().dial)
   } catch (error) {
     process.stderr.write(`arbor: cannot open data directory ${config.dataDir}: ${(error as Error).message}\n`)
     process.exit(2)
   }
   if (opened.forced !== undefined) logger.warn({ ...opened.forced }, 'forced a new one-member cluster (--force-new-cluster)')
   const stager = new StateStager(opened.db)
-  const { member, transport, metrics } = buildMember(config, opened, stager, logger)
+  const { member, transport, metrics } = buildMember(config, opened, stager, logger, tls)
   const peerApp = buildPeerApp({
     clusterId: opened.clusterId,
     memberId: opened.memberId,
@@ -67,12 +82,25 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
     snapshotSink: stager,
     settings: { ...peerAppDefaults, raftBodyBytesMax: peerBodyBytesMax(config), snapshotChunkBytesMax: config.snapshotChunkBytesMax },
     logger: logger.child({ module: 'transport' }),
+    ...(tls.peer !== undefined && config.listenPeerUrls.some(isHttpsUrl)
+      ? { https: tls.peer.current().server, allowedPeer: { commonName: config.peerCertAllowedCn, hostname: config.peerCertAllowedHostname } }
+      : {}),
   })
   const snapshots = snapshotSourceOf(opened.db, config.dataDir)
-  const apps = config.listenClientUrls.map((url) => ({
-    address: bindAddressOf(url),
-    app: buildApp(member, httpSettingsOf(config), logger, metrics, { snapshots }),
-  }))
+  const apps = config.listenClientUrls.map((url) => {
+    const https = isHttpsUrl(url) ? tls.client?.current().server : undefined
+    return { address: bindAddressOf(url), app: buildApp(member, { ...httpSettingsOf(config), ...(https === undefined ? {} : { tls: https }) }, logger, metrics, { snapshots }), https: https !== undefined }
+  })
+  // A changed certificate is installed on each TLS listener; connections already open keep
+  // theirs, the next handshake uses the new one.
+  tls.client?.onReload((options) => {
+    for (const { app, https } of apps) if (https) (app.server as unknown as TlsServer).setSecureContext(options.server)
+  })
+  tls.peer?.onReload((options) => {
+    if (config.listenPeerUrls.some(isHttpsUrl)) (peerApp.server as unknown as TlsServer).setSecureContext(options.server)
+  })
+  tls.client?.start(logger.child({ module: 'tls' }))
+  tls.peer?.start(logger.child({ module: 'tls' }))
   const peerApps = config.listenPeerUrls.map((url, i) => ({ address: bindAddressOf(url), app: i === 0 ? peerApp : undefined }))
   try {
     const first = peerApps[0]
@@ -119,11 +147,28 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
   member.onRemoved(() => void shutdown('removed from the cluster'))
 }
 
+/** The TLS of the client listeners and of the peer side, each reloaded when its files change. */
+interface MemberTls {
+  readonly client: ReloadingTls | undefined
+  readonly peer: ReloadingTls | undefined
+}
+
+/** @throws TlsSetupError when a certificate file cannot be read, used or generated. */
+function memberTlsOf(config: MemberConfig): MemberTls {
+  const clientSide = clientTlsSide(config)
+  const peerSide = peerTlsSide(config)
+  return {
+    client: clientSide === undefined ? undefined : new ReloadingTls(clientSide),
+    peer: peerSide === undefined ? undefined : new ReloadingTls(peerSide),
+  }
+}
+
 function buildMember(
   config: MemberConfig,
   opened: OpenedMember,
   stager: StateStager,
   logger: pino.Logger,
+  tls: MemberTls,
 ): { member: Member; transport: PeerTransport; metrics: MemberMetrics } {
   const { db, log, meta, memberId, clusterId } = opened
   const storage: MemberStorage = {
@@ -159,6 +204,7 @@ function buildMember(
   })
   let member: Member | undefined
   let metrics: MemberMetrics | undefined
+  const peerTls = tls.peer as ReloadingTls
   const transport = new PeerTransport({
     clusterId,
     memberId,
@@ -168,6 +214,7 @@ function buildMember(
     reportSnapshot: (id, ok) => member?.reportSnapshot(id, ok),
     reportRemoved: () => member?.noteRemoved(),
     reportRoundTrip: (id, roundTripMs) => metrics?.observePeerRoundTrip(id, roundTripMs / 1000),
+    ...(tls.peer === undefined ? {} : { dialTls: () => peerTls.current().dial }),
   })
   const setPeers = (members: readonly MemberInfo[]): void => {
     const wanted = new Set(members.filter((m) => m.id !== memberId).map((m) => m.id))
