@@ -13,11 +13,12 @@ const allowed: Record<string, readonly string[]> = {
   raft: ['lib'],
   config: ['lib'],
   store: ['lib', 'v2error'],
+  auth: ['lib'],
   storage: ['lib', 'raft'],
   transport: ['lib', 'raft'],
-  server: ['lib', 'v2error', 'store', 'raft'],
-  http: ['lib', 'v2error', 'store', 'server'],
-  cli: ['lib', 'v2error', 'raft', 'config', 'store', 'storage', 'transport', 'server', 'http'],
+  server: ['lib', 'v2error', 'store', 'auth', 'raft'],
+  http: ['lib', 'v2error', 'store', 'auth', 'server'],
+  cli: ['lib', 'v2error', 'raft', 'config', 'store', 'auth', 'storage', 'transport', 'server', 'http'],
 }
 const pure = new Set(['lib', 'v2error', 'raft', 'store'])
 const ioLibraries = ['better-sqlite3', 'undici', 'fastify', '@fastify/websocket', 'pino']

@@ -11,12 +11,15 @@ import { FormError, parseFormInto, parseMediaType, type FormValues } from './for
 import { parseKeyOperation, type KeyLimits } from './key-request.js'
 import { etcdHeaders, sendMethodNotAllowed, sendV2Error } from './render.js'
 import { serveWatch, type OpenWatches } from './watch.js'
+import type { AuthGate } from './auth-gate.js'
 
 /** What the keys handler needs besides the member. */
 export interface KeysContext {
   readonly member: MemberApi
   readonly limits: KeyLimits & { readonly watcherEventsMax: number }
   readonly openWatches: OpenWatches
+  /** The v2 auth check; no check without it. */
+  readonly gate?: AuthGate
 }
 
 const keysPrefix = '/v2/keys'
@@ -44,6 +47,15 @@ export async function handleKeys(
   try {
     const form = readForm(method, request, rawQuery)
     const operation = parseKeyOperation(method, keyOfPath(path), form, ctx.limits, member.nowMs())
+    // After parsing, as etcd: a malformed request gets its 4xx before any credential check.
+    // The path keeps its trailing slash (`/pub/` is inside `/pub/*`, `/pub` is not).
+    if (ctx.gate !== undefined && ctx.gate.enabled) {
+      const recursive = operation.kind === 'write' ? isTrue(form.get('recursive')?.[0]) : operation.recursive
+      const write = method !== 'GET' && method !== 'HEAD'
+      if (!(await ctx.gate.mayAccessKey(request, path.slice(keysPrefix.length), write, recursive))) {
+        throw new V2Error(ErrorCode.Unauthorized, 'Insufficient credentials', 0)
+      }
+    }
     switch (operation.kind) {
       case 'get': {
         const event = operation.quorum ? await member.quorumGet(operation.key, operation) : member.get(operation.key, operation)
@@ -62,6 +74,11 @@ export async function handleKeys(
     if (error instanceof V2Error) return sendV2Error(reply, member, error)
     throw error
   }
+}
+
+/** Go's strconv.ParseBool true values (the form was validated already). */
+function isTrue(value: string | undefined): boolean {
+  return value !== undefined && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)
 }
 
 /** Go's ParseForm for a key-space request. @throws V2Error 210 */

@@ -11,9 +11,15 @@ import type { LoopStats, MemberApi } from '../server/index.js'
 export class Metrics {
   private readonly registry = new Registry()
   private readonly received: Counter<'method'>
+  private readonly failedLogins: Counter
 
   constructor(member: MemberApi) {
     collectDefaultMetrics({ register: this.registry })
+    this.failedLogins = new Counter({
+      name: 'arbor_auth_failed_logins_total',
+      help: 'Requests whose v2 auth credentials did not verify (wrong password, unknown user, malformed header).',
+      registers: [this.registry],
+    })
     this.received = new Counter({
       name: 'etcd_http_received_total',
       help: 'Key-space requests received, by method.',
@@ -73,6 +79,11 @@ export class Metrics {
         this.set(member.etcdIndex())
       },
     })
+  }
+
+  /** A request whose credentials did not verify (wrong password, unknown user, malformed). */
+  countFailedLogin(): void {
+    this.failedLogins.inc()
   }
 
   countKeysRequest(method: string): void {

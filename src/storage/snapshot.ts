@@ -1,6 +1,7 @@
 /**
  * A consistent copy of a member's applied state, for InstallSnapshot (Raft §7; ARCHITECTURE
- * decision 7): the tree, the event history, the applied index and the membership. The Raft
+ * decision 7): the tree, the event history, the applied index, the membership and the v2
+ * auth state (users, roles, the enabled flag). The Raft
  * log and hard state are not in it (they belong to the receiving member), nor are the
  * member's own id and the cluster id.
  *
@@ -12,7 +13,12 @@
  *   ["e",9,"set","/a",0,0,"{\"action\":\"set\",...}\n"]   index, action, key, dir, refresh, json
  *   ["m","8e9e05c52164694d","s1",["http://…"],["http://…"]]  id, name, peerUrls, clientUrls
  *   ["r","26dc8d3e4a506d2c"]                        a removed member id
+ *   ["u","alice","$2y$10$…",["reader"]]            auth user: name, bcrypt hash, roles (or null)
+ *   ["o","reader",["/pub/*"],null]                  auth role: name, read, write (or null)
  *   ["end"]
+ *
+ * The header's `users`, `roles` and `authEnabled` (0/1) describe the auth state; a header
+ * without them (written before auth existed) means none and off.
  *
  * The header's counts and the final `["end"]` make a truncated copy fail to import.
  */
@@ -20,6 +26,7 @@ import { assert } from '../lib/index.js'
 import type { ArborDatabase } from './database.js'
 import { metaKey } from './schema.js'
 import { eventActions, parentOf, readLastEventIndex } from './sqlite-store-backend.js'
+import { stringListOf } from './sqlite-auth-backend.js'
 import type { HistoryRow, MemberRow, NodeRow } from './statements.js'
 
 /** The data is not a state snapshot this version can read; nothing was changed. */
@@ -39,12 +46,17 @@ interface Header {
   events: number
   members: number
   removed: number
+  users?: number
+  roles?: number
+  authEnabled?: number
 }
 
 type NodeLine = ['n', string, number, string, number, number, number | null]
 type EventLine = ['e', number, string, string, number, number, string]
 type MemberLine = ['m', string, string, string[], string[]]
 type RemovedLine = ['r', string]
+type UserLine = ['u', string, string, string[] | null]
+type RoleLine = ['o', string, string[] | null, string[] | null]
 
 /** The decoded rows of a snapshot, checked, ready to insert. */
 interface StateRows {
@@ -53,6 +65,8 @@ interface StateRows {
   events: EventLine[]
   members: MemberLine[]
   removed: RemovedLine[]
+  users: UserLine[]
+  roles: RoleLine[]
 }
 
 /** Encodes the state tables of `db` as they are now (read in one transaction). */
@@ -63,6 +77,10 @@ export function exportState(db: ArborDatabase): Uint8Array {
     const events = s.history.all.all().map(eventLine)
     const members = s.members.list.all().map(memberLine)
     const removed = s.members.listRemoved.all().map((r): RemovedLine => ['r', r.id])
+    const users = s.auth.users.all().map((r): UserLine => ['u', r.name, r.password_hash, stringListOf(r.roles)])
+    const roles = s.auth.roles.all().map((r): RoleLine => ['o', r.name, stringListOf(r.read), stringListOf(r.write)])
+    const authEnabled = s.meta.get.get(metaKey.authEnabled)?.value ?? 0
+    assert(authEnabled === 0 || authEnabled === 1, 'meta auth_enabled is not 0 or 1')
     const applied = s.meta.get.get(metaKey.appliedIndex)?.value ?? 0
     assert(typeof applied === 'number', 'meta applied_index is not a number')
     const header: Header = {
@@ -74,8 +92,11 @@ export function exportState(db: ArborDatabase): Uint8Array {
       events: events.length,
       members: members.length,
       removed: removed.length,
+      users: users.length,
+      roles: roles.length,
+      authEnabled,
     }
-    return [header, ...nodes, ...events, ...members, ...removed, ['end']].map((line) => JSON.stringify(line))
+    return [header, ...nodes, ...events, ...members, ...removed, ...users, ...roles, ['end']].map((line) => JSON.stringify(line))
   })
   return new TextEncoder().encode(lines.join('\n') + '\n')
 }
@@ -116,6 +137,11 @@ export function importState(db: ArborDatabase, data: Uint8Array): void {
       s.members.upsert.run(id, name, JSON.stringify(peerUrls), JSON.stringify(clientUrls))
     }
     for (const [, id] of rows.removed) s.members.insertRemoved.run(id)
+    s.auth.deleteAllUsers.run()
+    s.auth.deleteAllRoles.run()
+    for (const [, name, hash, roles] of rows.users) s.auth.putUser.run(name, hash, JSON.stringify(roles))
+    for (const [, name, read, write] of rows.roles) s.auth.putRole.run(name, JSON.stringify(read), JSON.stringify(write))
+    s.meta.put.run(metaKey.authEnabled, rows.header.authEnabled ?? 0)
     s.meta.put.run(metaKey.appliedIndex, rows.header.appliedIndex)
     s.meta.put.run(metaKey.historyLastIndex, rows.header.lastEventIndex)
   })
@@ -133,12 +159,12 @@ function decodeState(data: Uint8Array): StateRows {
   const lines = text.split('\n')
   if (lines.pop() !== '') throw new SnapshotFormatError('state snapshot does not end with a newline')
   const header = checkHeader(parseLine(lines[0] ?? '', 1))
-  const rows: StateRows = { header, nodes: [], events: [], members: [], removed: [] }
+  const rows: StateRows = { header, nodes: [], events: [], members: [], removed: [], users: [], roles: [] }
   for (let i = 1; i < lines.length - 1; i++) addRow(rows, parseLine(lines[i] ?? '', i + 1), i + 1)
   const last = lines.length > 1 ? parseLine(lines[lines.length - 1] ?? '', lines.length) : undefined
   if (!isTuple(last, ['end'])) throw new SnapshotFormatError('state snapshot is truncated (no end line)')
-  const counts = [rows.nodes.length, rows.events.length, rows.members.length, rows.removed.length]
-  const want = [header.nodes, header.events, header.members, header.removed]
+  const counts = [rows.nodes.length, rows.events.length, rows.members.length, rows.removed.length, rows.users.length, rows.roles.length]
+  const want = [header.nodes, header.events, header.members, header.removed, header.users ?? 0, header.roles ?? 0]
   if (counts.join() !== want.join()) {
     throw new SnapshotFormatError(`state snapshot has ${counts.join('/')} rows, header says ${want.join('/')}`)
   }
@@ -189,6 +215,10 @@ function checkHeader(value: unknown): Header {
   if (!numbers.every((n) => Number.isSafeInteger(n) && (n as number) >= 0)) {
     throw new SnapshotFormatError('state snapshot header has a bad count or index')
   }
+  const authNumbers = [h.users ?? 0, h.roles ?? 0]
+  if (!authNumbers.every((n) => Number.isSafeInteger(n) && n >= 0) || ![undefined, 0, 1].includes(h.authEnabled)) {
+    throw new SnapshotFormatError('state snapshot header has a bad auth count or flag')
+  }
   return h as Header
 }
 
@@ -200,6 +230,8 @@ function addRow(rows: StateRows, value: unknown, lineNumber: number): void {
   }
   else if (isTuple(value, ['m', 's', 's', 'ss', 'ss'])) rows.members.push(value as MemberLine)
   else if (isTuple(value, ['r', 's'])) rows.removed.push(value as RemovedLine)
+  else if (isTuple(value, ['u', 's', 's', 'ss?'])) rows.users.push(value as UserLine)
+  else if (isTuple(value, ['o', 's', 'ss?', 'ss?'])) rows.roles.push(value as RoleLine)
   else throw new SnapshotFormatError(`state snapshot line ${lineNumber} is not a row`)
 }
 
@@ -215,7 +247,7 @@ function isTuple(value: unknown, kinds: readonly string[]): boolean {
   return true
 }
 
-/** 's' string, 'i' integer, 'i?' integer or null, 'b' 0 or 1, 'ss' array of strings. */
+/** 's' string, 'i' integer, 'i?' integer or null, 'b' 0 or 1, 'ss' array of strings, 'ss?' that or null. */
 function isKind(item: unknown, kind: string): boolean {
   switch (kind) {
     case 's':
@@ -228,6 +260,8 @@ function isKind(item: unknown, kind: string): boolean {
       return item === 0 || item === 1
     case 'ss':
       return Array.isArray(item) && item.every((x) => typeof x === 'string')
+    case 'ss?':
+      return item === null || (Array.isArray(item) && item.every((x) => typeof x === 'string'))
     default:
       return false
   }

@@ -340,7 +340,6 @@ describe('one-line errors', () => {
     { argv: ['--client-cert-auth'], message: 'invalid value "true" for --client-cert-auth: arbor does not implement TLS yet; remove it or leave it empty' },
     { argv: ['--proxy', 'on'], message: 'invalid value "on" for --proxy: arbor has no proxy mode; only "off" is accepted' },
     { argv: ['--discovery', 'https://discovery.etcd.io/x'], message: 'invalid value "https://discovery.etcd.io/x" for --discovery: arbor does not implement discovery; use --initial-cluster' },
-    { argv: ['--host-whitelist', 'a.example'], message: 'invalid value "a.example" for --host-whitelist: arbor does not implement Host checks yet; only "*" or empty is accepted' },
     { argv: ['--force-new-cluster=true'], message: 'invalid value "true" for --force-new-cluster: arbor does not implement forcing a new cluster' },
     { argv: [], env: { ETCD_TRUSTED_CA_FILE: '/ca.pem' }, message: 'invalid value "/ca.pem" for ETCD_TRUSTED_CA_FILE: arbor does not implement TLS yet; remove it or leave it empty' },
     { argv: [], env: { ARBOR_WATCHERS_MAX: '-1' }, message: 'invalid value "-1" for ARBOR_WATCHERS_MAX: expected a positive integer (watchers)' },
