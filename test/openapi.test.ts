@@ -82,6 +82,12 @@ const servedRoutes = [
   { path: '/version', literal: '/version', handler: 'versionRoute' },
   { path: '/health', literal: '/health', handler: 'healthRoute' },
   { path: '/metrics', literal: '/metrics', handler: 'metrics' },
+  // The auth paths are matched in auth-routes.ts (`isAuthPath`), not in app.ts.
+  { path: '/v2/auth/enable', literal: '/v2/auth/enable', handler: 'authEnable' },
+  { path: '/v2/auth/users', literal: '/v2/auth/users', handler: 'authCollection' },
+  { path: '/v2/auth/roles', literal: '/v2/auth/roles', handler: 'authCollection' },
+  { path: '/v2/auth/users/{name}', literal: '/v2/auth/users/', handler: 'authItem' },
+  { path: '/v2/auth/roles/{name}', literal: '/v2/auth/roles/', handler: 'authItem' },
 ] as const
 
 /**
@@ -128,6 +134,11 @@ function acceptedMethods(route: (typeof servedRoutes)[number]): {
   let text = source('src/http/keys.ts')
   if (handler === 'membersRoute') {
     text = membersSource.slice(membersSource.indexOf('default:'))
+  } else if (handler.startsWith('auth')) {
+    const auth = source('src/http/auth-routes.ts')
+    const start = { authEnable: 'async function enableRoute', authCollection: 'async function collectionRoute', authItem: 'export async function handleAuth' }[handler]
+    assert.ok(auth.includes(start), `${start} is in auth-routes.ts`)
+    text = auth.slice(auth.indexOf(start))
   } else if (handler !== 'keys') {
     const routes = source('src/http/cluster-routes.ts')
     const start = routes.indexOf(`export const ${handler}: RouteHandler`)
@@ -173,7 +184,10 @@ describe('openapi.yaml is valid', () => {
 describe('openapi.yaml documents every route', () => {
   test('the route list above names every path literal of src/http/app.ts, and only those', () => {
     const literals = [...appSource.matchAll(/'(\/[A-Za-z0-9][A-Za-z0-9/_-]*)'/g)].map((m) => m[1])
-    assert.deepEqual([...new Set(literals)].sort(), [...new Set(servedRoutes.map((r) => r.literal))].sort())
+    const inApp = servedRoutes.filter((r) => !r.handler.startsWith('auth'))
+    assert.deepEqual([...new Set(literals)].sort(), [...new Set(inApp.map((r) => r.literal))].sort())
+    const authSource = source('src/http/auth-routes.ts')
+    for (const r of servedRoutes) if (r.handler.startsWith('auth')) assert.ok(authSource.includes(`'${r.literal}'`), r.literal)
   })
 
   test('each exact route of app.ts has the handler the route list names', () => {
