@@ -165,7 +165,7 @@ async function userCommandOf(body: unknown, name: string): Promise<AuthCommand> 
   if ((grant.length > 0 || revoke.length > 0) && hasRoles) throw new AuthError(400, 'User JSON contains both roles and grant/revoke')
   const mode = grant.length > 0 || revoke.length > 0 ? 'update' : hasRoles ? 'create' : 'createOrUpdate'
   const passwordHash = password === '' ? null : await hashPassword(password)
-  return { op: 'putUser', mode, name, passwordHash, roles: hasRoles ? roles : null, grant, revoke }
+  return { op: 'putUser', mode, name, passwordHash, roles, grant, revoke }
 }
 
 /**
