@@ -136,7 +136,8 @@ function acceptedMethods(route: (typeof servedRoutes)[number]): {
     text = membersSource.slice(membersSource.indexOf('default:'))
   } else if (handler.startsWith('auth')) {
     const auth = source('src/http/auth-routes.ts')
-    const start = { authEnable: 'async function enableRoute', authCollection: 'async function collectionRoute', authItem: 'export async function handleAuth' }[handler]
+    const starts: Record<string, string> = { authEnable: 'async function enableRoute', authCollection: 'async function collectionRoute', authItem: 'export async function handleAuth' }
+    const start = starts[handler] ?? 'no such handler'
     assert.ok(auth.includes(start), `${start} is in auth-routes.ts`)
     text = auth.slice(auth.indexOf(start))
   } else if (handler !== 'keys') {
