@@ -3,7 +3,7 @@
 // its commands bundled into one file, dist/arbor.mjs, that `npm start` and the `arbor` bin run.
 // One file loads in about a third of the time Node 20 takes to resolve and compile the same
 // code as some hundred separate ES modules, which is most of a member's start-up.
-// better-sqlite3 stays outside: it loads its native addon from its own folder.
+// better-sqlite3 and @node-rs/bcrypt stay outside: they load native addons from their own folders.
 import { build } from 'esbuild'
 
 await build({
@@ -13,7 +13,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['better-sqlite3'],
+  external: ['better-sqlite3', '@node-rs/bcrypt'],
   // Identifiers are kept, so that stack traces name arbor's functions.
   minifyWhitespace: true,
   minifySyntax: true,

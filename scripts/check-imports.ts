@@ -15,11 +15,12 @@ const allowed: Record<string, readonly string[]> = {
   config: ['lib'],
   client: ['lib'],
   store: ['lib', 'v2error'],
+  auth: ['lib'],
   storage: ['lib', 'raft'],
   transport: ['lib', 'raft'],
-  server: ['lib', 'v2error', 'store', 'raft'],
-  http: ['lib', 'v2error', 'store', 'server'],
-  cli: ['lib', 'v2error', 'raft', 'config', 'store', 'storage', 'transport', 'server', 'http', 'client'],
+  server: ['lib', 'v2error', 'store', 'auth', 'raft'],
+  http: ['lib', 'v2error', 'store', 'auth', 'server'],
+  cli: ['lib', 'v2error', 'raft', 'config', 'store', 'auth', 'storage', 'transport', 'server', 'http', 'client'],
 }
 /** Modules limited to a few packages outside src/: the client is used on its own (undici only). */
 const packagesAllowed: Record<string, readonly string[]> = {

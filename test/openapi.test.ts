@@ -83,6 +83,12 @@ const servedRoutes = [
   { path: '/health', literal: '/health', handler: 'healthRoute' },
   { path: '/metrics', literal: '/metrics', handler: 'metrics' },
   { path: '/arbor/v1/snapshot', literal: '/arbor/v1/snapshot', handler: 'snapshot' },
+  // The auth paths are matched in auth-routes.ts (`isAuthPath`), not in app.ts.
+  { path: '/v2/auth/enable', literal: '/v2/auth/enable', handler: 'authEnable' },
+  { path: '/v2/auth/users', literal: '/v2/auth/users', handler: 'authCollection' },
+  { path: '/v2/auth/roles', literal: '/v2/auth/roles', handler: 'authCollection' },
+  { path: '/v2/auth/users/{name}', literal: '/v2/auth/users/', handler: 'authItem' },
+  { path: '/v2/auth/roles/{name}', literal: '/v2/auth/roles/', handler: 'authItem' },
 ] as const
 
 /**
@@ -131,6 +137,12 @@ function acceptedMethods(route: (typeof servedRoutes)[number]): {
     text = source('src/http/snapshot-route.ts')
   } else if (handler === 'membersRoute') {
     text = membersSource.slice(membersSource.indexOf('default:'))
+  } else if (handler.startsWith('auth')) {
+    const auth = source('src/http/auth-routes.ts')
+    const starts: Record<string, string> = { authEnable: 'async function enableRoute', authCollection: 'async function collectionRoute', authItem: 'export async function handleAuth' }
+    const start = starts[handler] ?? 'no such handler'
+    assert.ok(auth.includes(start), `${start} is in auth-routes.ts`)
+    text = auth.slice(auth.indexOf(start))
   } else if (handler !== 'keys') {
     const routes = source('src/http/cluster-routes.ts')
     const start = routes.indexOf(`export const ${handler}: RouteHandler`)
@@ -179,7 +191,10 @@ describe('openapi.yaml documents every route', () => {
     // The snapshot route's path is a constant of its own file, which app.ts compares with.
     assert.match(appSource, /target\.path === snapshotRoutePath/)
     literals.push(captured(source('src/http/snapshot-route.ts'), /snapshotRoutePath = '([^']+)'/, 'the snapshot path'))
-    assert.deepEqual([...new Set(literals)].sort(), [...new Set(servedRoutes.map((r) => r.literal))].sort())
+    const inApp = servedRoutes.filter((r) => !r.handler.startsWith('auth'))
+    assert.deepEqual([...new Set(literals)].sort(), [...new Set(inApp.map((r) => r.literal))].sort())
+    const authSource = source('src/http/auth-routes.ts')
+    for (const r of servedRoutes) if (r.handler.startsWith('auth')) assert.ok(authSource.includes(`'${r.literal}'`), r.literal)
   })
 
   test('each exact route of app.ts has the handler the route list names', () => {

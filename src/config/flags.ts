@@ -65,6 +65,7 @@ const etcdSettingRows: readonly SettingRow[] = [
   ['election-timeout', 'electionTimeoutMs', 'Time (in milliseconds) for an election to timeout; at least 5 heartbeats, at most 50000.'],
   ['snapshot-count', 'snapshotCount', 'Applied entries kept in the log for slow followers (0 means the default).'],
   ['cors', 'cors', 'Comma-separated list of origins for CORS (empty or * means allow all).'],
+  ['host-whitelist', 'hostWhitelist', 'Comma-separated Host names accepted on plain-HTTP client listeners (* means any); others get 421.'],
   ['log-level', 'logLevel', 'Log level: debug, info, warn, error, panic or fatal.'],
   ['enable-v2', 'enableV2', 'Accepted for etcd compatibility; arbor always serves the v2 API.'],
   ['max-request-bytes', 'maxRequestBytes', 'Accepted and ignored (gRPC only in etcd); see --request-body-bytes-max.'],
@@ -105,6 +106,9 @@ const arborSettingRows: readonly SettingRow[] = [
   ['keep-alive-timeout-ms', 'keepAliveTimeoutMs', 'Time (in milliseconds) an idle client connection stays open.'],
   ['snapshot-chunk-bytes-max', 'snapshotChunkBytesMax', 'Bytes of one chunk of a snapshot streamed to a follower that fell behind.'],
   ['expire-keys-per-entry', 'expireKeysPerEntry', 'Most keys one TTL expiry entry expires; more due keys take more entries.'],
+  ['auth-guest-access', 'authGuestAccess', "Permissions of the guest role created when v2 auth is enabled: none, or readwrite (etcd's)."],
+  ['auth-cache-ttl-ms', 'authCacheTtlMs', 'Time (in milliseconds) verified credentials are trusted without bcrypt.'],
+  ['auth-cache-entries-max', 'authCacheEntriesMax', 'Most verified credentials remembered at once.'],
 ]
 
 /** Boolean settings: they take no separate argument. */
@@ -161,7 +165,7 @@ const unsupportedRows: readonly UnsupportedRow[] = [
   ['discovery-srv', false, [], 'arbor does not implement DNS discovery; use --initial-cluster'],
   ['discovery-srv-name', false, [], 'arbor does not implement DNS discovery; use --initial-cluster'],
   ['proxy', false, ['off'], 'arbor has no proxy mode; only "off" is accepted'],
-  ['host-whitelist', false, ['*'], 'arbor does not implement Host checks yet; only "*" or empty is accepted'],
+  ['force-new-cluster', true, [], 'arbor does not implement forcing a new cluster'],
   ['experimental-enable-v2v3', false, [], 'arbor serves the v2 API from its own store; leave it empty'],
 ]
 
@@ -175,6 +179,7 @@ function defaultTextOf(field: ConfigField): string {
     case 'initialCluster': return '${name}=${initial-advertise-peer-urls}'
     case 'requestTimeoutMs': return '5000 + 2 × election-timeout'
     default: {
+      if (field === 'hostWhitelist') return '*'
       const value: unknown = field in memberDefaults ? memberDefaults[field as keyof typeof memberDefaults]
         : limitDefaults[field as keyof typeof limitDefaults]
       const text = Array.isArray(value) ? value.join(',') : String(value)

@@ -76,6 +76,16 @@ function textField(expected: string, minLength: number) {
   return z.string({ error: expected }).min(minLength, expected)
 }
 
+/** `--host-whitelist`: `*` (or empty) for any Host, else comma-separated host names. */
+const hostWhitelistField = z.preprocess(
+  (v) => {
+    if (typeof v !== 'string') return v
+    const names = v.split(',').map((n) => n.trim()).filter((n) => n !== '')
+    return names.length === 0 ? ['*'] : names
+  },
+  z.array(z.string(), { error: 'expected * or a comma-separated list of host names' }).transform((names): readonly string[] => names),
+)
+
 /** A non-empty list of URLs for `use`, from a comma-separated string (or a YAML list). */
 function urlListField(use: UrlUse) {
   const expected = 'expected a comma-separated list of URLs'
@@ -181,6 +191,8 @@ const fieldSchemas = {
   snapshotCount: integerField(0, 'expected a non-negative integer (entries)'),
   /** Origins allowed by CORS: `*` for any, or the exact origins to echo. */
   cors: corsField,
+  /** Host names served on plain-HTTP client listeners (`--host-whitelist`); `*` for any. Others get 421. */
+  hostWhitelist: hostWhitelistField,
   /** Least severe level logged. */
   logLevel: z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` }),
   /** etcd's `--enable-v2`: accepted and ignored, arbor always serves the v2 API. */
@@ -262,6 +274,14 @@ const fieldSchemas = {
   requestReceiveTimeoutMs: limitField('ms'),
   /** Time an idle keep-alive client connection stays open, ms. Bounds idle sockets. */
   keepAliveTimeoutMs: limitField('ms'),
+  /** Permissions of the `guest` role that enabling v2 auth creates when none exists: `none`
+   *  (arbor's default: auth really closes the store) or `readwrite` (etcd's `/*`). */
+  authGuestAccess: z.enum(['none', 'readwrite'], { error: 'expected none or readwrite' }),
+  /** How long verified credentials are trusted without running bcrypt again, ms. Any
+   *  user change empties the cache at once; this bounds the life of one entry. */
+  authCacheTtlMs: limitField('ms'),
+  /** Verified credentials remembered at once. Protects memory from many distinct headers. */
+  authCacheEntriesMax: limitField('entries'),
   /** Time a write or quorum read waits for its entry before failing with 300
    *  "etcdserver: request timed out", ms. Default etcd's 5000 + 2 × election timeout. */
   requestTimeoutMs: limitField('ms'),
@@ -394,6 +414,8 @@ export const memberDefaults = {
   electionTimeoutMs: 1000,
   snapshotCount: 100_000,
   cors: '*',
+  hostWhitelist: ['*'],
+  authGuestAccess: 'none',
   logLevel: 'info',
   enableV2: true,
   maxRequestBytes: 1_572_864,
@@ -433,6 +455,8 @@ export const limitDefaults = {
   keepAliveTimeoutMs: 30_000,
   snapshotChunkBytesMax: 1_048_576,
   expireKeysPerEntry: 250,
+  authCacheTtlMs: 60_000,
+  authCacheEntriesMax: 1_000,
 } as const satisfies Partial<MemberConfig>
 
 /**

@@ -16,11 +16,15 @@ import { corsHook } from './cors.js'
 import { handleKeys } from './keys.js'
 import { membersRoute } from './members-route.js'
 import type { KeyLimits } from './key-request.js'
-import { sendPlain, sendV2Error } from './render.js'
+import { sendJson, sendPlain, sendV2Error } from './render.js'
 import { htmlEscape, parseRequestTarget } from './request-path.js'
 import { OpenWatches } from './watch.js'
 import { MemberMetrics } from './metrics.js'
 import { serveSnapshot, snapshotRoutePath, type SnapshotSource } from './snapshot-route.js'
+import { Authenticator, type GuestAccess } from '../auth/index.js'
+import { AuthGate } from './auth-gate.js'
+import { authAllowOf, handleAuth, isAuthPath } from './auth-routes.js'
+import { hostWhitelistHook } from './host-whitelist.js'
 
 /** Settings of the client server; each comes from config. */
 export interface HttpSettings {
@@ -45,11 +49,28 @@ export interface HttpSettings {
    * HTTP. A new certificate is installed with `app.server.setSecureContext(...)`.
    */
   readonly tls?: HttpsServerOptions
+  /** v2 auth settings (`--auth-*`); `authDefaults` when omitted. */
+  readonly auth?: AuthSettings
+  /** `--host-whitelist`: Host names served on plain-HTTP listeners; [] or ['*'] for any. */
+  readonly hostWhitelist?: readonly string[]
 }
+
+/** v2 auth settings of the client server; each comes from config. */
+export interface AuthSettings {
+  /** Permissions of the guest role created when auth is enabled (`--auth-guest-access`). */
+  readonly guestAccess: GuestAccess
+  /** How long verified credentials are trusted without bcrypt (ms); 0 turns the cache off. */
+  readonly credentialCacheTtlMs: number
+  /** Most verified credentials remembered at once. */
+  readonly credentialCacheEntriesMax: number
+}
+
+/** arbor's defaults: guest gets nothing; credentials cached 60 s, 1,000 at most. */
+export const authDefaults: AuthSettings = { guestAccess: 'none', credentialCacheTtlMs: 60_000, credentialCacheEntriesMax: 1_000 }
 
 const allMethods = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH', 'OPTIONS']
 
-type Dispatch = { kind: 'keys' } | { kind: 'route'; handler: routes.RouteHandler; rest: string }
+type Dispatch = { kind: 'keys' } | { kind: 'auth' } | { kind: 'route'; handler: routes.RouteHandler; rest: string }
 
 const exactRoutes = new Map<string, routes.RouteHandler>([
   ['/version', routes.versionRoute],
@@ -63,6 +84,7 @@ const exactRoutes = new Map<string, routes.RouteHandler>([
 /** Which handler serves a decoded path (Go ServeMux patterns of etcd's client port). */
 function dispatchOf(path: string): Dispatch | undefined {
   if (path === '/v2/keys' || path.startsWith('/v2/keys/')) return { kind: 'keys' }
+  if (isAuthPath(path)) return { kind: 'auth' }
   if (path === '/v2/members' || path === '/v2/members/') return { kind: 'route', handler: membersRoute, rest: '' }
   if (path.startsWith('/v2/members/')) return { kind: 'route', handler: membersRoute, rest: path.slice(12) }
   const handler = exactRoutes.get(path)
@@ -105,6 +127,8 @@ export function buildApp(
   })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
+  const hostWhitelist = settings.hostWhitelist ?? []
+  if (hostWhitelist.length > 0 && !hostWhitelist.includes('*')) app.addHook('onRequest', hostWhitelistHook(hostWhitelist, logger))
   app.addHook('onRequest', corsHook(settings.corsOrigins))
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -121,7 +145,15 @@ export function buildApp(
     reply.log.error({ err: error }, 'request failed')
     return sendV2Error(reply, member, new V2Error(ErrorCode.RaftInternal, error.message, 0))
   })
-  const keysContext = { member, limits: { ...settings.limits, watcherEventsMax: settings.watcherEventsMax }, openWatches, metrics }
+  const authSettings = settings.auth ?? authDefaults
+  const authenticator = new Authenticator(
+    member.auth,
+    { cacheTtlMs: authSettings.credentialCacheTtlMs, cacheEntriesMax: authSettings.credentialCacheEntriesMax },
+    () => member.nowMs(),
+  )
+  const gate = new AuthGate(member, authenticator, () => metrics.countFailedLogin(), logger)
+  const authContext = { member, gate, guestAccess: authSettings.guestAccess }
+  const keysContext = { member, limits: { ...settings.limits, watcherEventsMax: settings.watcherEventsMax }, openWatches, metrics, gate }
 
   const serve = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> => {
     // Go rejects a bad escape while reading the request line, before etcd's CORS handler.
@@ -134,6 +166,11 @@ export function buildApp(
     const dispatch = dispatchOf(target.path)
     if (dispatch === undefined) return sendPlain(reply, 404, '404 page not found')
     if (dispatch.kind === 'keys') return handleKeys(keysContext, request, reply, target.path, target.rawQuery)
+    if (dispatch.kind === 'auth') return handleAuth(authContext, request, reply, target.path)
+    // Membership changes need the root role while auth is on (etcd hasWriteRootAccess).
+    if (dispatch.handler === membersRoute && ['POST', 'PUT', 'DELETE'].includes(request.method) && !(await gate.isRoot(request))) {
+      return sendJson(reply, 401, '{"message":"Insufficient credentials"}')
+    }
     return dispatch.handler(member, request, reply, dispatch.rest)
   }
   app.route({ method: allMethods, url: '/', handler: serve })
@@ -193,6 +230,7 @@ function allowOf(path: string): string | undefined {
   const dispatch = dispatchOf(path)
   if (dispatch === undefined) return undefined
   if (dispatch.kind === 'keys') return 'HEAD,GET,PUT,POST,DELETE'
+  if (dispatch.kind === 'auth') return authAllowOf(path)
   if (dispatch.handler === membersRoute) return 'GET,POST,DELETE,PUT'
   if (dispatch.handler === routes.machinesRoute) return 'GET,HEAD'
   return 'GET'

@@ -12,6 +12,7 @@ import { parseKeyOperation, type KeyLimits, type KeyOperation } from './key-requ
 import type { KeyMethod, KeyRequestMetrics } from './metrics.js'
 import { etcdHeaders, sendMethodNotAllowed, sendV2Error } from './render.js'
 import { serveWatch, type OpenWatches } from './watch.js'
+import type { AuthGate } from './auth-gate.js'
 
 /** What the keys handler needs besides the member. */
 export interface KeysContext {
@@ -20,6 +21,8 @@ export interface KeysContext {
   readonly openWatches: OpenWatches
   /** The member's metrics, shared by all its client listeners. */
   readonly metrics: KeyRequestMetrics
+  /** The v2 auth check; no check without it. */
+  readonly gate?: AuthGate
 }
 
 const keysPrefix = '/v2/keys'
@@ -54,6 +57,15 @@ export async function handleKeys(
   try {
     const form = readForm(method, request, rawQuery)
     operation = parseKeyOperation(method, keyOfPath(path), form, ctx.limits, member.nowMs())
+    // After parsing, as etcd: a malformed request gets its 4xx before any credential check.
+    // The path keeps its trailing slash (`/pub/` is inside `/pub/*`, `/pub` is not).
+    if (ctx.gate !== undefined && ctx.gate.enabled) {
+      const recursive = operation.kind === 'write' ? isTrue(form.get('recursive')?.[0]) : operation.recursive
+      const write = method !== 'GET' && method !== 'HEAD'
+      if (!(await ctx.gate.mayAccessKey(request, path.slice(keysPrefix.length), write, recursive))) {
+        throw new V2Error(ErrorCode.Unauthorized, 'Insufficient credentials', 0)
+      }
+    }
   } catch (error) {
     if (error instanceof V2Error) return sendV2Error(reply, member, error)
     throw error
@@ -89,6 +101,11 @@ async function execute(ctx: KeysContext, operation: KeyOperation, reply: Fastify
       return reply.code(status).headers(etcdHeaders(member, event.index)).send(Buffer.from(body))
     }
   }
+}
+
+/** Go's strconv.ParseBool true values (the form was validated already). */
+function isTrue(value: string | undefined): boolean {
+  return value !== undefined && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)
 }
 
 /** Go's ParseForm for a key-space request. @throws V2Error 210 */

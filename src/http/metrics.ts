@@ -85,6 +85,7 @@ export class MemberMetrics implements KeyRequestMetrics {
   private readonly succeededBy: Record<KeyMethod, Histogram.Internal<'method'>>
   private readonly failedCounter: Counter<'method' | 'code'>
   private readonly watchRequests: Counter
+  private readonly failedLogins: Counter
   private readonly walFsync: Histogram
   private readonly backendCommit: Histogram
   private readonly peerReceived: Counter<'From'>
@@ -98,6 +99,11 @@ export class MemberMetrics implements KeyRequestMetrics {
     this.registerServer(member)
     this.registerStore(member)
 
+    this.failedLogins = new Counter({
+      name: 'arbor_auth_failed_logins_total',
+      help: 'Requests whose v2 auth credentials did not verify (wrong password, unknown user, malformed header).',
+      registers,
+    })
     const received = new Counter({
       name: 'etcd_http_received_total',
       help: 'Counter of requests received into the system (successfully parsed and authd).',
@@ -198,6 +204,11 @@ export class MemberMetrics implements KeyRequestMetrics {
       this.peerReceivedBy.set(from, child)
     }
     child.inc(bytes)
+  }
+
+  /** A request whose credentials did not verify (wrong password, unknown user, malformed). */
+  countFailedLogin(): void {
+    this.failedLogins.inc()
   }
 
   /** Answers a scrape. */

@@ -4,6 +4,7 @@
  */
 import type { Event, GetOptions, HistoryRecord, StoreRequest, StoreStats, WatchStart } from '../store/index.js'
 import type { MemberInfo } from './ports.js'
+import type { AuthCommand, AuthResult, AuthStore } from '../auth/index.js'
 
 /** `/v2/stats/self` (spec §12.3), in etcd's field order. */
 export interface SelfStats {
@@ -67,6 +68,10 @@ export interface MemberApi {
   quorumGet(key: string, options: GetOptions): Promise<Event>
   /** Proposes a write and resolves with its applied event. @throws V2Error 1xx from the store, 300 */
   write(request: StoreRequest): Promise<Event>
+  /** The v2 auth state as applied on this member (read for the per-request check). */
+  readonly auth: AuthStore
+  /** Proposes a v2 auth change. @throws AuthError (etcd's answer), V2Error 300 */
+  authChange(command: AuthCommand): Promise<AuthResult>
   /** Registers a watch (spec §11). @throws V2Error 401, 300 (too many watchers) */
   watch(
     key: string,

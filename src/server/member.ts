@@ -19,10 +19,11 @@ import {
   type Ready,
 } from '../raft/index.js'
 import type { Event, GetOptions, HistoryRecord, Store, StoreRequest, WatchStart } from '../store/index.js'
+import { AuthError, AuthStore, MemoryAuthBackend, type AuthCommand, type AuthResult } from '../auth/index.js'
 import { ErrorCode, V2Error } from '../v2error/index.js'
 import type { LeaderStats, LoopStats, MemberApi, SelfStats } from './api.js'
 import type { MemberInfo, MemberStorage, PeerSender, StateReader } from './ports.js'
-import { decodeProposal, encodeAttributes, encodeExpire, encodeWrite } from './proposal.js'
+import { decodeProposal, encodeAttributes, encodeAuth, encodeExpire, encodeWrite } from './proposal.js'
 import { RecentProposals } from './recent-proposals.js'
 import { mustPersistDurably, type PersistedVote } from './durability.js'
 import { Waiters } from './waiters.js'
@@ -58,6 +59,8 @@ export interface MemberSettings {
 export interface MemberParts {
   readonly raft: RawNode
   readonly store: Store
+  /** The v2 auth state, changed by applied auth entries; an empty in-memory one if omitted. */
+  readonly auth?: AuthStore
   readonly storage: MemberStorage
   readonly peers: PeerSender
   readonly clock: Clock
@@ -67,6 +70,9 @@ export interface MemberParts {
 
 /** Applied results of one turn, delivered after the transaction commits. */
 type Outcome = { readonly requestId: string; readonly event?: Event; readonly error?: V2Error }
+
+/** An applied auth change, answered after the transaction commits. */
+type AuthOutcome = { readonly requestId: string; readonly result?: AuthResult; readonly error?: AuthError }
 
 /** A quorum read whose read point is known, waiting for the applied index to reach it. */
 type PendingRead = { readonly context: string; readonly index: number }
@@ -78,6 +84,10 @@ export class Member implements MemberApi {
   private readonly writes: Waiters<Event>
   private readonly reads: Waiters<number>
   private readonly membershipChanges: Waiters<MemberInfo>
+  private readonly authChanges: Waiters<AuthResult>
+  /** The v2 auth state this member applies auth entries to. */
+  readonly auth: AuthStore
+  private appliedAuthChanges: AuthOutcome[] = []
   private readonly pendingReads: PendingRead[] = []
   private readonly stopCallbacks: (() => void)[] = []
   private readonly removedCallbacks: (() => void)[] = []
@@ -119,6 +129,8 @@ export class Member implements MemberApi {
     this.writes = new Waiters(settings.requestTimeoutMs)
     this.reads = new Waiters(settings.requestTimeoutMs)
     this.membershipChanges = new Waiters(settings.requestTimeoutMs)
+    this.authChanges = new Waiters(settings.requestTimeoutMs)
+    this.auth = parts.auth ?? new AuthStore(new MemoryAuthBackend())
     this.startTimeMs = clock.nowMs()
     this.leaderSinceMs = this.startTimeMs
     this.appliedIndex = storage.appliedIndex()
@@ -153,6 +165,7 @@ export class Member implements MemberApi {
     this.writes.rejectAll(stoppedError)
     this.reads.rejectAll(stoppedError)
     this.membershipChanges.rejectAll(stoppedError)
+    this.authChanges.rejectAll(stoppedError)
     for (const callback of this.stopCallbacks) callback()
   }
 
@@ -199,6 +212,21 @@ export class Member implements MemberApi {
     const requestId = this.nextRequestId()
     const done = this.writes.wait(requestId)
     this.propose(encodeWrite(requestId, this.parts.clock.nowMs(), request), requestId)
+    return done
+  }
+
+  /**
+   * Proposes a v2 auth change and resolves with what applying it answered on this member.
+   * @throws AuthError (etcd's status and message), V2Error 300 (stopped, timeout, too many)
+   */
+  authChange(command: AuthCommand): Promise<AuthResult> {
+    this.refuseWhenStopped()
+    if (this.writes.size + this.authChanges.size >= this.parts.settings.pendingProposalsMax) {
+      return Promise.reject(new V2Error(ErrorCode.RaftInternal, 'etcdserver: too many requests', 0))
+    }
+    const requestId = this.nextRequestId()
+    const done = this.authChanges.wait(requestId)
+    this.proposeAuth(encodeAuth(requestId, command), requestId)
     return done
   }
 
@@ -443,6 +471,18 @@ export class Member implements MemberApi {
     this.scheduleTurn()
   }
 
+  /** Hands an auth change to Raft; without a leader it fails at once (the client retries). */
+  private proposeAuth(data: string, requestId: string): void {
+    try {
+      this.parts.raft.propose(data)
+    } catch (error) {
+      if (!(error instanceof ProposalDroppedError)) throw error
+      this.authChanges.reject(requestId, new V2Error(ErrorCode.RaftInternal, 'etcdserver: no leader', 0))
+      return
+    }
+    this.scheduleTurn()
+  }
+
   private proposeAwaitingLeader(): void {
     const waiting = this.awaitingLeader
     this.awaitingLeader = []
@@ -520,6 +560,11 @@ export class Member implements MemberApi {
     }
     for (const { requestId, member } of this.appliedMembershipChanges) this.membershipChanges.resolve(requestId, member)
     this.appliedMembershipChanges = []
+    for (const outcome of this.appliedAuthChanges) {
+      if (outcome.result !== undefined) this.authChanges.resolve(outcome.requestId, outcome.result)
+      else if (outcome.error !== undefined) this.authChanges.reject(outcome.requestId, outcome.error)
+    }
+    this.appliedAuthChanges = []
     if (ready.softState !== undefined) this.noteSoftState(ready.softState)
     for (const readState of ready.readStates) this.pendingReads.push(readState)
     this.releaseReads()
@@ -561,6 +606,7 @@ export class Member implements MemberApi {
   private installSnapshot(snapshot: NonNullable<Ready['snapshot']>): void {
     const { storage, logger } = this.parts
     storage.importState(snapshot.data)
+    this.auth.reload()
     storage.log.applySnapshot(snapshot.metadata)
     this.appliedIndex = snapshot.metadata.index
     // The membership came with the state: reach exactly the members it lists.
@@ -589,6 +635,15 @@ export class Member implements MemberApi {
     }
     if (proposal.kind === 'attributes') {
       this.applyAttributes(proposal)
+      return
+    }
+    if (proposal.kind === 'auth') {
+      try {
+        this.appliedAuthChanges.push({ requestId: proposal.requestId, result: this.auth.apply(proposal.command) })
+      } catch (error) {
+        if (!(error instanceof AuthError)) throw error
+        this.appliedAuthChanges.push({ requestId: proposal.requestId, error })
+      }
       return
     }
     const request = JSON.parse(proposal.json) as StoreRequest

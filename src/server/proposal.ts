@@ -7,6 +7,8 @@
  *   `x <timeMs> <keysMax>`                         a TTL sweep ("sync"; decision 2) of at
  *                                                  most keysMax due keys (`x <timeMs>`,
  *                                                  written before the bound: all of them)
+ *   `u <requestId>\n<AuthCommand JSON>`            a v2 auth change (users, roles, enable);
+ *                                                  passwords in it are bcrypt hashes already
  *   `a <memberId>\n<{name, clientUrls} JSON>`       a member publishes its attributes
  *                                                  (as etcd does at start, so every member
  *                                                  lists every client URL)
@@ -15,12 +17,14 @@
  */
 import { assert } from '../lib/index.js'
 import type { StoreRequest } from '../store/index.js'
+import type { AuthCommand } from '../auth/index.js'
 
 /** A decoded entry payload; a write's request stays JSON text (`json`) until it is applied. */
 export type Proposal =
   | { readonly kind: 'write'; readonly requestId: string; readonly timeMs: number; readonly json: string }
   | { readonly kind: 'expire'; readonly timeMs: number; readonly keysMax: number }
   | { readonly kind: 'attributes'; readonly memberId: string; readonly name: string; readonly clientUrls: string[] }
+  | { readonly kind: 'auth'; readonly requestId: string; readonly command: AuthCommand }
 
 /** Encodes a client write. `requestId` holds no space or newline. */
 export function encodeWrite(requestId: string, timeMs: number, request: StoreRequest): string {
@@ -39,8 +43,18 @@ export function encodeAttributes(memberId: string, name: string, clientUrls: rea
   return `a ${memberId}\n${JSON.stringify({ name, clientUrls })}`
 }
 
+/** Encodes a v2 auth change. `requestId` holds no space or newline. */
+export function encodeAuth(requestId: string, command: AuthCommand): string {
+  return `u ${requestId}\n${JSON.stringify(command)}`
+}
+
 /** Decodes an entry's data (never ''; the leader's no-op is skipped before). */
 export function decodeProposal(data: string): Proposal {
+  if (data.startsWith('u ')) {
+    const headerEnd = data.indexOf('\n')
+    assert(headerEnd > 2, 'auth entry without a body')
+    return { kind: 'auth', requestId: data.slice(2, headerEnd), command: JSON.parse(data.slice(headerEnd + 1)) as AuthCommand }
+  }
   if (data.startsWith('a ')) {
     const headerEnd = data.indexOf('\n')
     assert(headerEnd > 2, 'attributes entry without a body')
@@ -66,10 +80,15 @@ export function decodeProposal(data: string): Proposal {
 }
 
 /**
- * The request id in a client write's entry data (`r <requestId> <timeMs>\n…`), read from the
- * header without parsing the request; undefined for any other entry.
+ * The request id in a client write's or auth change's entry data (`r <requestId> <timeMs>\n…`,
+ * `u <requestId>\n…`), read from the header without parsing the request; undefined for any
+ * other entry.
  */
 export function requestIdOf(data: string): string | undefined {
+  if (data.startsWith('u ')) {
+    const end = data.indexOf('\n', 2)
+    return end > 2 ? data.slice(2, end) : undefined
+  }
   if (!data.startsWith('r ')) return undefined
   const end = data.indexOf(' ', 2)
   return end > 2 ? data.slice(2, end) : undefined

@@ -3,6 +3,7 @@
  * One SQLite database file per member (better-sqlite3): the Raft log, hard state and
  * configuration (`SqliteLogStore`), the materialized v2 tree and its event history
  * (`SqliteStoreBackend`, the store's backend), the applied index, the member's identity and
+export { SqliteAuthBackend, type AuthUserRecord, type AuthRoleRecord } from './sqlite-auth-backend.js'
  * the membership (`MemberMeta`), and state snapshots for InstallSnapshot, streamed in bounded
  * chunks (`openStateReader` on the leader, `StateStager` on the follower). The member loop persists a Ready batch and applies its committed entries
  * inside one `ArborDatabase.transaction`: one fsync per turn (ARCHITECTURE.md, "The tree
@@ -17,6 +18,7 @@ export { openDatabase, ArborDatabase, SchemaVersionError, type CommitObserver, t
 export { SqliteLogStore } from './sqlite-log-store.js'
 export { SqliteStoreBackend, type TreeRow, type EventRow, type EventAction } from './sqlite-store-backend.js'
 export { MemberMeta, type MemberRecord, type MemberUpdate } from './meta.js'
+export { SqliteAuthBackend, type AuthUserRecord, type AuthRoleRecord } from './sqlite-auth-backend.js'
 export {
   exportState,
   importState,

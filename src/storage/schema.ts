@@ -16,8 +16,10 @@
  * - 1: `nodes` with a rowid, a `parent` column and a (parent, key) index.
  * - 2: `nodes` WITHOUT ROWID, keyed by `key` alone: a write touches one b-tree instead of
  *   three (children are found by skipping through the key range, see sqlite-store-backend.ts).
+ * - 3: `auth_users` and `auth_roles` (v2 auth), and `meta.auth_enabled`. An older arbor
+ *   must not open such a file: it would serve it without its auth.
  */
-export const schemaVersion = 2
+export const schemaVersion = 3
 
 /** The key/value table; created first so that the version can be read before anything else. */
 export const metaTableSql = `
@@ -34,7 +36,8 @@ CREATE TABLE IF NOT EXISTS meta (
  * - `nodes` is WITHOUT ROWID, clustered on `key`: one b-tree per write (a rowid table would
  *   add the rowid b-tree and a key index). Large values spill to overflow pages, as in any
  *   SQLite table. No parent column or index: keys below a directory form one key range.
- * - `meta`, `members`, `removed_members` have small rows and text keys: WITHOUT ROWID.
+ * - `meta`, `members`, `removed_members`, `auth_users`, `auth_roles` have small rows and
+ *   text keys: WITHOUT ROWID.
  * - `nodes_by_expiry` is partial: only nodes with a TTL are in it, ordered as `expiredBy`
  *   answers, (expires_at_ms, key).
  */
@@ -88,6 +91,18 @@ CREATE TABLE IF NOT EXISTS members (
 CREATE TABLE IF NOT EXISTS removed_members (
   id TEXT NOT NULL PRIMARY KEY
 ) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS auth_users (
+  name          TEXT NOT NULL PRIMARY KEY,
+  password_hash TEXT NOT NULL,   -- bcrypt; never a password
+  roles         TEXT NOT NULL    -- JSON array of role names, or null
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS auth_roles (
+  name  TEXT NOT NULL PRIMARY KEY,
+  read  TEXT NOT NULL,           -- JSON array of key patterns, or null
+  write TEXT NOT NULL            -- JSON array of key patterns, or null
+) WITHOUT ROWID;
 `
 
 /** Keys of the `meta` table. */
@@ -104,12 +119,15 @@ export const metaKey = {
    * case where MAX(history.idx) cannot tell it after a restart.
    */
   historyLastIndex: 'history_last_index',
+  /** 1 while v2 auth is enabled, 0 (or absent) otherwise. */
+  authEnabled: 'auth_enabled',
 } as const
 
 /**
  * SQL that brings a file of layout version `from` to `from + 1`, run in one transaction with
  * the new version written beside it. Version 1 → 2: the nodes are copied into the
  * WITHOUT ROWID table (the `parent` column is dropped: it is the key up to its last '/').
+ * Version 2 → 3: the two auth tables are created.
  * Each script is frozen as written, not built from `tablesSql`: a later layout gets a
  * migration of its own from the one before it.
  */
@@ -128,5 +146,18 @@ INSERT INTO nodes_v2 (key, dir, value, created_index, modified_index, expires_at
 DROP TABLE nodes;
 ALTER TABLE nodes_v2 RENAME TO nodes;
 CREATE INDEX nodes_by_expiry ON nodes (expires_at_ms, key) WHERE expires_at_ms IS NOT NULL;
+`,
+  2: `
+CREATE TABLE IF NOT EXISTS auth_users (
+  name          TEXT NOT NULL PRIMARY KEY,
+  password_hash TEXT NOT NULL,   -- bcrypt; never a password
+  roles         TEXT NOT NULL    -- JSON array of role names, or null
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS auth_roles (
+  name  TEXT NOT NULL PRIMARY KEY,
+  read  TEXT NOT NULL,           -- JSON array of key patterns, or null
+  write TEXT NOT NULL            -- JSON array of key patterns, or null
+) WITHOUT ROWID;
 `,
 }

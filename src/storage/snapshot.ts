@@ -54,6 +54,8 @@ export const stateTables: readonly StateTable[] = [
   { name: 'history', key: ['idx'] },
   { name: 'members', key: ['id'] },
   { name: 'removed_members', key: ['id'] },
+  { name: 'auth_users', key: ['name'] },
+  { name: 'auth_roles', key: ['name'] },
 ]
 
 /** Prefix of the staging tables a follower fills while a snapshot arrives. */
@@ -67,6 +69,8 @@ interface Header {
   version: number
   appliedIndex: number
   lastEventIndex: number
+  /** Whether v2 auth is on (meta `auth_enabled`): 0 or 1. */
+  authEnabled: number
   /** Each state table's name and column names, in `stateTables` order. */
   tables: [string, string[]][]
 }
@@ -143,7 +147,9 @@ class SqliteStateReader implements StateReader {
     assert(typeof applied === 'number', 'meta applied_index is not a number')
     this.appliedIndex = applied
     const tables = stateTables.map((t): [string, string[]] => [t.name, columnsOf(sql, t.name).map((c) => c.name)])
-    this.header = { format, version: formatVersion, appliedIndex: applied, lastEventIndex: lastEventIndexOf(sql), tables }
+    const authEnabled = sql.prepare<[string], { value: unknown }>('SELECT value FROM meta WHERE key = ?').get(metaKey.authEnabled)?.value ?? 0
+    assert(authEnabled === 0 || authEnabled === 1, 'meta auth_enabled is not 0 or 1')
+    this.header = { format, version: formatVersion, appliedIndex: applied, lastEventIndex: lastEventIndexOf(sql), authEnabled, tables }
   }
 
   next(): Uint8Array | undefined {
@@ -241,6 +247,7 @@ interface Complete {
   readonly transferId: string
   readonly appliedIndex: number
   readonly lastEventIndex: number
+  readonly authEnabled: number
 }
 
 /**
@@ -301,7 +308,7 @@ export class StateStager {
       this.discard()
       throw new SnapshotFormatError('state snapshot is truncated (no end line)')
     }
-    this.complete = { transferId, appliedIndex: header.appliedIndex, lastEventIndex: header.lastEventIndex }
+    this.complete = { transferId, appliedIndex: header.appliedIndex, lastEventIndex: header.lastEventIndex, authEnabled: header.authEnabled }
     return new TextEncoder().encode(JSON.stringify({ format: 'arbor-staged-state', transferId, appliedIndex: header.appliedIndex }))
   }
 
@@ -347,6 +354,7 @@ export class StateStager {
       const put = this.db.statements.meta.put
       put.run(metaKey.appliedIndex, complete.appliedIndex)
       put.run(metaKey.historyLastIndex, complete.lastEventIndex)
+      put.run(metaKey.authEnabled, complete.authEnabled)
     })
     this.transferId = undefined
     this.header = undefined
@@ -473,6 +481,7 @@ function checkHeader(value: unknown, db: ArborDatabase): Header {
   if (JSON.stringify(h.tables) !== JSON.stringify(ours)) {
     throw new SnapshotFormatError(`state snapshot tables ${JSON.stringify(h.tables)} are not this member's ${JSON.stringify(ours)}`)
   }
+  if (h.authEnabled !== 0 && h.authEnabled !== 1) throw new SnapshotFormatError('state snapshot header has a bad auth flag')
   return h as Header
 }
 

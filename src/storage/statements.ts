@@ -127,6 +127,32 @@ export interface Statements {
     insertRemoved: Stmt<[string]>
     deleteAllRemoved: Stmt<[]>
   }
+  readonly auth: {
+    users: Stmt<[], AuthUserRow>
+    /** (name, password_hash, roles JSON) */
+    putUser: Stmt<[string, string, string]>
+    deleteUser: Stmt<[string]>
+    deleteAllUsers: Stmt<[]>
+    roles: Stmt<[], AuthRoleRow>
+    /** (name, read JSON, write JSON) */
+    putRole: Stmt<[string, string, string]>
+    deleteRole: Stmt<[string]>
+    deleteAllRoles: Stmt<[]>
+  }
+}
+
+/** A row of `auth_users`; `roles` is a JSON array of strings, or `null`. */
+export interface AuthUserRow {
+  name: string
+  password_hash: string
+  roles: string
+}
+
+/** A row of `auth_roles`; `read` and `write` are JSON arrays of strings, or `null`. */
+export interface AuthRoleRow {
+  name: string
+  read: string
+  write: string
 }
 
 const nodeColumns = 'key, dir, value, created_index, modified_index, expires_at_ms'
@@ -194,6 +220,16 @@ export function prepareStatements(sql: Database.Database): Statements {
       isRemoved: sql.prepare('SELECT id FROM removed_members WHERE id = ?'),
       insertRemoved: sql.prepare('INSERT OR IGNORE INTO removed_members (id) VALUES (?)'),
       deleteAllRemoved: sql.prepare('DELETE FROM removed_members'),
+    },
+    auth: {
+      users: sql.prepare('SELECT name, password_hash, roles FROM auth_users ORDER BY name'),
+      putUser: sql.prepare('INSERT OR REPLACE INTO auth_users (name, password_hash, roles) VALUES (?, ?, ?)'),
+      deleteUser: sql.prepare('DELETE FROM auth_users WHERE name = ?'),
+      deleteAllUsers: sql.prepare('DELETE FROM auth_users'),
+      roles: sql.prepare('SELECT name, read, write FROM auth_roles ORDER BY name'),
+      putRole: sql.prepare('INSERT OR REPLACE INTO auth_roles (name, read, write) VALUES (?, ?, ?)'),
+      deleteRole: sql.prepare('DELETE FROM auth_roles WHERE name = ?'),
+      deleteAllRoles: sql.prepare('DELETE FROM auth_roles'),
     },
   }
 }

@@ -66,13 +66,14 @@ describe('flag tables', () => {
     const unknown = etcdYamlKeys.filter((key) => flagSpecs.get(key) === undefined || flagSpecs.get(key)?.role === 'control')
     assert.deepEqual(unknown, [])
   })
-  test('the only flags beyond etcd 3.4\'s are etcd 3.5\'s --tls-min-version and arbor\'s limits, all settings', () => {
+  test('the only flags beyond etcd 3.4\'s are etcd 3.5\'s --tls-min-version and arbor\'s limits and auth settings, all settings', () => {
     const extra = [...flagSpecs.keys()].filter((name) => !etcdFlags.includes(name))
     assert.deepEqual(extra, [
       'tls-min-version', 'request-body-bytes-max', 'value-bytes-max', 'key-bytes-max', 'key-depth-max', 'watchers-max',
       'watcher-events-max', 'pending-proposals-max', 'history-events-max', 'request-timeout-ms', 'sync-interval-ms',
       'header-bytes-max', 'headers-timeout-ms', 'request-receive-timeout-ms', 'keep-alive-timeout-ms',
       'snapshot-chunk-bytes-max', 'expire-keys-per-entry',
+      'auth-guest-access', 'auth-cache-ttl-ms', 'auth-cache-entries-max',
     ])
     for (const name of extra) assert.equal(flagSpecs.get(name)?.role, 'setting', name)
   })

@@ -341,7 +341,6 @@ describe('one-line errors', () => {
     { argv: ['--client-cert-auth'], message: 'invalid value "true" for --client-cert-auth: needs --trusted-ca-file: the CA that signs the client certificates' },
     { argv: ['--proxy', 'on'], message: 'invalid value "on" for --proxy: arbor has no proxy mode; only "off" is accepted' },
     { argv: ['--discovery', 'https://discovery.etcd.io/x'], message: 'invalid value "https://discovery.etcd.io/x" for --discovery: arbor does not implement discovery; use --initial-cluster' },
-    { argv: ['--host-whitelist', 'a.example'], message: 'invalid value "a.example" for --host-whitelist: arbor does not implement Host checks yet; only "*" or empty is accepted' },
     { argv: [], env: { ETCD_KEY_FILE: '/k.pem' }, message: 'invalid value "/k.pem" for ETCD_KEY_FILE: needs --cert-file too: KeyFile and CertFile must both be present' },
     { argv: [], env: { ARBOR_WATCHERS_MAX: '-1' }, message: 'invalid value "-1" for ARBOR_WATCHERS_MAX: expected a positive integer (watchers)' },
     { argv: ['--config-file', 'missing.yaml'], message: "cannot read config file missing.yaml: ENOENT: no such file or directory, open 'missing.yaml'" },

@@ -26,6 +26,7 @@
  * - unsorted listings (`vary.unordered`, Q3) and store counters (`vary.statsSince`, Q26)
  *   as marked on their steps.
  */
+import { authGroups } from './auth-cases.js'
 import { GroupBuilder, K } from './case-builder.js'
 import type { Group } from './types.js'
 
@@ -1013,6 +1014,7 @@ export const groups: readonly Group[] = [
   statsStore(),
   endpoints(),
   errors(),
+  ...authGroups,
 ]
 
 /** Number of steps over all groups (for summaries). */

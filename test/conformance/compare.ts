@@ -119,6 +119,7 @@ export function compareGroup(
     compared += 1
     const diff: string[] = []
     const writeOffset = offsetAtWrite(recorded, actual, recordedOffset)
+    if (writeOffset !== undefined && writeOffset !== offset && group.indexDrift !== undefined) offset = writeOffset
     if (writeOffset !== undefined && writeOffset !== offset) {
       diff.push(`  index drift: from this write on the server's indexes are ${writeOffset - offset > 0 ? 'ahead' : 'behind'} by ${Math.abs(writeOffset - offset)} more than before (an earlier step changed the index when etcd did not, or the reverse); later steps are compared with the new offset`)
       offset = writeOffset

@@ -57,7 +57,7 @@ export function normalizeOutcome(outcome: Outcome, ctx: NormalizeContext): Norma
     case 'head': {
       const raw = outcome.kind === 'response' ? outcome.body : ''
       const body = normalizeBody(raw, ctx, acc)
-      const literalIndex = isParseError(raw) || (outcome.status === 400 && raw === '' && outcome.headers['x-etcd-index'] === '0')
+      const literalIndex = isParseError(raw) || ((outcome.status === 400 || outcome.status === 401) && raw === '' && outcome.headers['x-etcd-index'] === '0')
       const head = `${outcome.status}\n${normalizeHeaders(outcome.headers, literalIndex ? { ...ctx, offset: 0 } : ctx, acc)}`
       return { text: head, body, ...acc }
     }
@@ -101,11 +101,12 @@ export function normalizeHeaders(headers: Readonly<Record<string, string>>, ctx:
 }
 
 /**
- * Whether `body` is an error found before the store was consulted (codes 200-299): its
+ * Whether `body` is an error found before the store was consulted (codes 200-299, and 110
+ * "Insufficient credentials"): its
  * `index` and `X-Etcd-Index` are a literal 0, not an etcd index (spec §6.1).
  */
 export function isParseError(body: string): boolean {
-  return /^\{"errorCode":2\d\d,/.test(body)
+  return /^\{"errorCode":(2\d\d|110),/.test(body)
 }
 
 /** The body text with every varying part normalized (see the module comment). */

@@ -97,12 +97,12 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<ServerHandle
 
 /**
  * Starts arbor from source: `node --import tsx src/cli/main.ts` with etcd's member flags,
- * in `repoRoot`. Resolves when `/health` answers 200.
+ * in `repoRoot`, plus `extraArgs`. Resolves when `/health` answers 200.
  */
-export async function startArbor(repoRoot: string): Promise<ServerHandle> {
+export async function startArbor(repoRoot: string, extraArgs: readonly string[] = []): Promise<ServerHandle> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'arbor-conf-arbor-'))
   const [clientPort, peerPort] = await twoPorts()
-  const args = ['--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'), ...memberFlags(path.join(dir, 'data'), clientPort, peerPort)]
+  const args = ['--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'), ...memberFlags(path.join(dir, 'data'), clientPort, peerPort), ...extraArgs]
   const handle = spawnMember(process.execPath, args, dir, clientPort, peerPort, repoRoot)
   try {
     await waitReady(handle.url, handle.child, 30_000, path.join(dir, 'log'))

@@ -99,6 +99,12 @@ export interface Group {
   /** Spec sections covered. */
   readonly sections: string
   readonly steps: readonly Step[]
+  /** Extra flags for arbor (not etcd) when this group replays against it. */
+  readonly arborArgs?: readonly string[]
+  /** Set when the group's steps legitimately move etcd's index but not the server's (or
+   *  the reverse) between key-space writes: the offset is learnt again at each write
+   *  without reporting a drift. The text says why. */
+  readonly indexDrift?: string
 }
 
 /** Headers kept from a response, lower-case names, raw values. */

@@ -21,6 +21,7 @@ import { groups } from '../conformance/cases.js'
 import { formatReport, runConformance } from '../conformance/compare.js'
 import { startArbor, startEtcd } from '../conformance/servers.js'
 import type { StartServer } from '../conformance/servers.js'
+import type { Group } from '../conformance/types.js'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -41,11 +42,16 @@ const targets: readonly Target[] =
       ]
     : [{ name: 'arbor', kind: 'other', startServer: () => startArbor(repoRoot) }]
 
+/** The target's server for `group`: arbor gets the group's own flags (`arborArgs`). */
+function serverFor(target: Target, group: Group): StartServer {
+  return target.kind === 'other' ? () => startArbor(repoRoot, group.arborArgs) : target.startServer
+}
+
 for (const target of targets) {
   for (const group of groups) {
     test(`${target.name} answers the "${group.name}" cases (spec ${group.sections}) as etcd 3.4.23 did`, { timeout: 60_000 }, async (t) => {
       const report = await runConformance({
-        startServer: target.startServer,
+        startServer: serverFor(target, group),
         target: target.kind,
         groups: [group],
         log: (line) => t.diagnostic(line),

@@ -327,6 +327,8 @@ export class KvMember {
     }
     // Member attributes live beside the store (member.ts applyAttributes); none are proposed here.
     if (proposal.kind === 'attributes') return
+    // Auth changes live beside the store too (member.ts); the simulator proposes none.
+    if (proposal.kind === 'auth') return
     const request = JSON.parse(proposal.json) as StoreRequest
     try {
       answers.push({ requestId: proposal.requestId, answer: { event: store.apply(request, proposal.timeMs) } })

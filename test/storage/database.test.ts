@@ -221,7 +221,7 @@ CREATE INDEX nodes_by_parent ON nodes (parent, key);
 CREATE INDEX nodes_by_expiry ON nodes (expires_at_ms, key) WHERE expires_at_ms IS NOT NULL;
 `
 
-test('a file of schema version 1 is migrated when opened: the same tree, in one b-tree, at version 2', () => {
+test('a file of schema version 1 is migrated when opened: the same tree, in one b-tree, at the current version', () => {
   const path = temp.newPath()
   const before = temp.open(path)
   new MemberMeta(before).setAppliedIndex(9)
@@ -248,7 +248,7 @@ test('a file of schema version 1 is migrated when opened: the same tree, in one 
   assert.equal(new MemberMeta(db).appliedIndex(), 9)
   temp.close(db)
   const check = new Database(path, { readonly: true })
-  assert.deepEqual(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get(), { value: 2 })
+  assert.deepEqual(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get(), { value: schemaVersion })
   assert.match((check.prepare("SELECT sql FROM sqlite_master WHERE name = 'nodes'").get() as { sql: string }).sql, /WITHOUT ROWID/)
   assert.deepEqual(check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'nodes'").all(), [{ name: 'nodes_by_expiry' }])
   check.close()
@@ -293,4 +293,18 @@ test('a new file keeps 1 KiB values in their pages: about 1.2 KB on disk per key
   const stat = db.connection.prepare<[], { bytes: number }>("SELECT SUM(pgsize) AS bytes FROM dbstat WHERE name = 'nodes'").get()
   const perKey = (stat?.bytes ?? 0) / 2_000
   assert.ok(perKey < 1_500, `${perKey} bytes on disk per key`)
+})
+
+test('a file of schema version 2 gains the auth tables when opened', () => {
+  const path = temp.newPath()
+  temp.close(temp.open(path))
+  const raw = new Database(path)
+  raw.exec('DROP TABLE auth_users; DROP TABLE auth_roles')
+  raw.prepare("UPDATE meta SET value = 2 WHERE key = 'schema_version'").run()
+  raw.close()
+  temp.close(temp.open(path))
+  const check = new Database(path, { readonly: true })
+  assert.deepEqual(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get(), { value: schemaVersion })
+  assert.deepEqual(check.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'auth_%' ORDER BY name").all(), [{ name: 'auth_roles' }, { name: 'auth_users' }])
+  check.close()
 })

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict'
 import {
   MemberMeta,
   SnapshotFormatError,
+  SqliteAuthBackend,
   SqliteLogStore,
   SqliteStoreBackend,
   exportState,
@@ -114,6 +115,25 @@ test('an empty state round-trips', () => {
   assert.equal(t.tree.lastEventIndex(), 0)
   assert.equal(t.meta.appliedIndex(), 0)
   assert.deepEqual(t.meta.listMembers(), [])
+})
+
+test('the auth state (users, roles, enabled flag) travels with the snapshot and replaces the old one', () => {
+  const a = temp.open()
+  const auth = new SqliteAuthBackend(a)
+  a.transaction(() => {
+    auth.putUser({ name: 'root', passwordHash: '$2y$10$hash', roles: ['root'] })
+    auth.putUser({ name: 'carol', passwordHash: '$2y$10$other', roles: null })
+    auth.putRole({ name: 'guest', permissions: { read: ['/pub/*'], write: null } })
+    auth.setEnabled(true)
+  })
+  const b = temp.open()
+  const stale = new SqliteAuthBackend(b)
+  b.transaction(() => stale.putUser({ name: 'stale', passwordHash: 'x', roles: [] }))
+  importState(b, exportState(a))
+  assert.deepEqual(stale.load(), auth.load())
+  assert.equal(stale.load().enabled, true)
+  const text = new TextDecoder().decode(exportState(b))
+  assert.doesNotMatch(text, /"password"/, 'hashes only')
 })
 
 /** Damages the text of a good snapshot. */

@@ -11,7 +11,8 @@ import { MemberMetrics, buildApp } from '../../http/index.js'
 import { SeededRng, systemClock } from '../../lib/index.js'
 import { RawNode } from '../../raft/index.js'
 import { Member, type MemberInfo, type MemberStorage } from '../../server/index.js'
-import { SqliteStoreBackend, StateStager, openStateReader } from '../../storage/index.js'
+import { SqliteAuthBackend, SqliteStoreBackend, StateStager, openStateReader } from '../../storage/index.js'
+import { AuthStore } from '../../auth/index.js'
 import { PeerTransport, buildPeerApp, peerAppDefaults, raftBodyBytesFor, transportDefaults } from '../../transport/index.js'
 import { Store } from '../../store/index.js'
 import { openMember, type OpenedMember } from '../bootstrap.js'
@@ -44,7 +45,11 @@ export function runMemberCommand(argv: readonly string[]): void {
 }
 
 async function run(config: MemberConfig, warnings: readonly string[]): Promise<void> {
-  const logger = pino({ level: config.logLevel === 'panic' || config.logLevel === 'fatal' ? 'fatal' : config.logLevel })
+  const logger = pino({
+    level: config.logLevel === 'panic' || config.logLevel === 'fatal' ? 'fatal' : config.logLevel,
+    // No secret reaches a log line: credentials and passwords are replaced wherever they appear.
+    redact: { paths: logRedactPaths, censor: '[redacted]' },
+  })
   for (const warning of warnings) logger.warn(warning)
   let opened: OpenedMember
   let unlock: () => void
@@ -198,6 +203,9 @@ function buildMember(
     new SeededRng(Date.now() ^ process.pid),
     logger.child({ module: 'raft' }),
   )
+  const auth = new AuthStore(new SqliteAuthBackend(db))
+  // A rollback or an imported snapshot changes the auth rows underneath the cached state.
+  db.onReload(() => auth.reload())
   const store = new Store(new SqliteStoreBackend(db), {
     historyEventsMax: config.historyEventsMax,
     watchersMax: config.watchersMax,
@@ -225,6 +233,7 @@ function buildMember(
   member = new Member({
     raft,
     store,
+    auth,
     storage,
     peers: {
       send: (messages) => transport.send(messages),
@@ -264,8 +273,25 @@ function httpSettingsOf(config: MemberConfig) {
     requestReceiveTimeoutMs: config.requestReceiveTimeoutMs,
     keepAliveTimeoutMs: config.keepAliveTimeoutMs,
     headerBytesMax: config.headerBytesMax,
+    hostWhitelist: config.hostWhitelist,
+    auth: {
+      guestAccess: config.authGuestAccess,
+      credentialCacheTtlMs: config.authCacheTtlMs,
+      credentialCacheEntriesMax: config.authCacheEntriesMax,
+    },
   }
 }
+
+/** Log fields that may hold a secret (pino redact paths). */
+const logRedactPaths = [
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  'password',
+  '*.password',
+  'passwordHash',
+  '*.passwordHash',
+]
 
 
 /** POST /raft bodies this member accepts: room for any write its client limits let in (bytes). */
