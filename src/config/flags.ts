@@ -165,7 +165,6 @@ const unsupportedRows: readonly UnsupportedRow[] = [
   ['discovery-srv', false, [], 'arbor does not implement DNS discovery; use --initial-cluster'],
   ['discovery-srv-name', false, [], 'arbor does not implement DNS discovery; use --initial-cluster'],
   ['proxy', false, ['off'], 'arbor has no proxy mode; only "off" is accepted'],
-  ['force-new-cluster', true, [], 'arbor does not implement forcing a new cluster'],
   ['experimental-enable-v2v3', false, [], 'arbor serves the v2 API from its own store; leave it empty'],
 ]
 

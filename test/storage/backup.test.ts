@@ -10,6 +10,7 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { schemaVersion } from '../../src/storage/schema.js'
 import {
   BackupFileError,
   MemberMeta,
@@ -76,7 +77,7 @@ test('a backup reports the index, term, counts, size, checksum and identity it h
     dirs: 1,
     clusterId: 'c0',
     memberId: 'a1',
-    schemaVersion: 2,
+    schemaVersion,
   })
   assert.equal(bytes.subarray(bytes.length - backupChecksumBytes).toString('hex'), sha256)
   assert.deepEqual(await readBackupStatus(path), status)
