@@ -133,6 +133,8 @@ describe('snapshot save, status and restore', { timeout: 60_000 }, () => {
     }
     const first = restored[0]!
     await waitForWrite(first.clientUrl, '/after-restore')
+    // Every member must be up before it is read: on a loaded machine one may still be starting.
+    for (const m of restored) await waitForWrite(m.clientUrl, `/up/${m.name}`)
     const wanted = [...writers.acked].filter(([, w]) => w.ackedAtMs < saveStartedAt)
     assert.ok(wanted.length > 0)
     for (const [key, w] of wanted) {
