@@ -3,16 +3,17 @@
  * One SQLite database file per member (better-sqlite3): the Raft log, hard state and
  * configuration (`SqliteLogStore`), the materialized v2 tree and its event history
  * (`SqliteStoreBackend`, the store's backend), the applied index, the member's identity and
-export { SqliteAuthBackend, type AuthUserRecord, type AuthRoleRecord } from './sqlite-auth-backend.js'
- * the membership (`MemberMeta`), and state snapshots for InstallSnapshot, streamed in bounded
- * chunks (`openStateReader` on the leader, `StateStager` on the follower). The member loop persists a Ready batch and applies its committed entries
- * inside one `ArborDatabase.transaction`: one fsync per turn (ARCHITECTURE.md, "The tree
- * lives in SQLite"; decision 7). Backup files (`writeBackupFile`, `restoreBackupFile`) for
- * `arbor snapshot save|status|restore`.
- * Synchronous, no clock (commit durations are measured for metrics only), except the backup functions: an online copy runs in steps between
- * turns of the event loop, and a file's checksum is read as a stream. Imports: lib, raft
- * (types), better-sqlite3, node:fs, node:path, node:crypto. Never imports store: its
- * backend's record types are restated, matching by shape.
+ * the membership (`MemberMeta`), the v2 auth rows (`SqliteAuthBackend`), and state snapshots
+ * for InstallSnapshot, streamed in bounded chunks (`openStateReader` on the leader,
+ * `StateStager` on the follower). The member loop persists a Ready batch and applies its
+ * committed entries inside one `ArborDatabase.transaction`: one fsync per turn
+ * (ARCHITECTURE.md, "The tree lives in SQLite"; decision 7). Backup files
+ * (`writeBackupFile`, `restoreBackupFile`) for `arbor snapshot save|status|restore`.
+ * Synchronous and without a clock (commit durations are measured for metrics only), except
+ * the backup functions: an online copy runs in steps between turns of the event loop, and a
+ * file's checksum is read as a stream. Imports: lib, raft (types), better-sqlite3, node:fs,
+ * node:path, node:crypto. Never imports store: its backend's record types are restated,
+ * matching by shape.
  */
 export { openDatabase, ArborDatabase, SchemaVersionError, type CommitObserver, type OpenOptions, type Synchronous } from './database.js'
 export { SqliteLogStore } from './sqlite-log-store.js'
