@@ -128,7 +128,10 @@ export function buildApp(
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
   const hostWhitelist = settings.hostWhitelist ?? []
-  if (hostWhitelist.length > 0 && !hostWhitelist.includes('*')) app.addHook('onRequest', hostWhitelistHook(hostWhitelist, logger))
+  // As etcd: only plain-HTTP listeners check the Host (a TLS client already checked the name).
+  if (settings.tls === undefined && hostWhitelist.length > 0 && !hostWhitelist.includes('*')) {
+    app.addHook('onRequest', hostWhitelistHook(hostWhitelist, logger))
+  }
   app.addHook('onRequest', corsHook(settings.corsOrigins))
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -162,7 +165,12 @@ export function buildApp(
     if (request.method === 'OPTIONS') return reply.code(200).header('content-length', '0').send()
     if (target.redirectTo !== undefined) return redirect(request, reply, target.redirectTo)
     if (target.path === '/metrics') return metrics.serve(reply)
-    if (target.path === snapshotRoutePath && maintenance.snapshots !== undefined) return serveSnapshot(maintenance.snapshots, request, reply)
+    if (target.path === snapshotRoutePath && maintenance.snapshots !== undefined) {
+      // The copy holds every key and the users' password hashes: root only while auth is on
+      // (etcd requires admin rights for a snapshot).
+      if (!(await gate.isRoot(request))) return sendJson(reply, 401, '{"message":"Insufficient credentials"}')
+      return serveSnapshot(maintenance.snapshots, request, reply)
+    }
     const dispatch = dispatchOf(target.path)
     if (dispatch === undefined) return sendPlain(reply, 404, '404 page not found')
     if (dispatch.kind === 'keys') return handleKeys(keysContext, request, reply, target.path, target.rawQuery)

@@ -3,9 +3,7 @@
  * `arbor snapshot save` (etcd's Maintenance.Snapshot). The body is a backup file (an SQLite
  * database followed by its 32-byte SHA-256); the headers give its length, checksum, applied
  * Raft index and term. The copy is made by the member while it keeps serving.
- *
- * AUTH: this is the one place the route is served; when v2 auth is enabled it must require
- * the root user (etcd requires admin rights for a snapshot). Add the guard here.
+ * While v2 auth is enabled, app.ts serves it to the root user only.
  */
 import type { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'

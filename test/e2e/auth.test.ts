@@ -125,6 +125,13 @@ describe('v2 auth on a real member', () => {
     assert.equal((await call('DELETE', '/v2/auth/users/dan', root)).status, 200)
   })
 
+  test('with auth on, only root may download a copy of the database', async () => {
+    for (const headers of [{}, basic('root:wrong'), basic('dan:danpw')]) {
+      assert.equal((await call('GET', '/arbor/v1/snapshot', headers)).status, 401)
+    }
+    assert.equal((await call('GET', '/arbor/v1/snapshot', root)).status, 200)
+  })
+
   test('malformed credentials get 401, never a 5xx, and change nothing', async () => {
     const before = await call('GET', '/v2/keys/pub/a', root)
     const headers = [

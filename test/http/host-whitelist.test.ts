@@ -49,6 +49,19 @@ describe('--host-whitelist * (the default)', () => {
   })
 })
 
+describe('--host-whitelist example.com on a TLS listener', () => {
+  let t: TestMember
+  before(async () => {
+    // etcd checks the Host on plain-HTTP listeners only: a TLS client already checked the name.
+    t = await startTestMember({ http: { hostWhitelist: ['example.com'], tls: {} } })
+  })
+  after(() => t.close())
+  test('any Host is served', async () => {
+    const reply = await t.app.inject({ method: 'GET', url: '/version', headers: { host: 'evil.com' } })
+    assert.equal(reply.statusCode, 200)
+  })
+})
+
 test('the 421 text is etcd\'s, naming the host', () => {
   assert.equal(hostNameOf('[::1]:2379'), '::1')
   assert.match(misdirectedText('evil.com'), /^\netcd received your request, but the Host header was unrecognized\.\n[\s\S]*--host-whitelist "evil\.com"\n\nThis requirement has been added to help prevent "DNS Rebinding" attacks \(CVE-2018-5702\)\.\n\n$/)
