@@ -5,7 +5,7 @@
  * SQLite WAL reader sees one snapshot of the file for the life of its transaction, whatever
  * the member loop commits meanwhile); the follower writes the rows into staging tables of its
  * own database as they arrive (`StateStager`), and replaces its state tables by them in one
- * transaction once the last chunk landed (`installStagedState`). Neither side ever holds more
+ * transaction once the last chunk landed (`StateStager.install`). Neither side ever holds more
  * than a chunk and one row in memory, whatever the size of the state. The Raft log and hard
  * state are not in it (they belong to the receiving member), nor are the member's own id and
  * the cluster id.
@@ -15,12 +15,13 @@
  * columns in table order), tables in the order of `stateTables` and rows in key order, then
  * the end line with the row count of each table:
  *
- *   {"format":"arbor-state","version":2,"appliedIndex":12,"lastEventIndex":9,"tables":[["nodes",["key","dir",…]],…]}
+ *   {"format":"arbor-state","version":2,"appliedIndex":12,"lastEventIndex":9,"authEnabled":0,"tables":[["nodes",["key","dir",…]],…]}
  *   ["nodes","/a",0,"1",9,9,null]
  *   ["history",9,"set","/a",0,0,"{\"action\":\"set\",...}\n"]
  *   ["members","8e9e05c52164694d","s1","[\"http://…\"]","[\"http://…\"]"]
  *   ["removed_members","26dc8d3e4a506d2c"]
- *   ["end",[1,1,1,1]]
+ *   ["auth_users","alice","$2b$10$…","[\"reader\"]"]
+ *   ["end",[1,1,1,1,1,0]]
  *
  * The end line and its counts make a truncated copy fail to install; the header's column
  * lists make a copy from a member with another layout fail before any row is written.
@@ -137,6 +138,8 @@ class SqliteStateReader implements StateReader {
     kind: 'header',
   }
   private closed = false
+  /** The next row would have passed the chunk's size: the chunk ends here. */
+  private chunkFull = false
 
   constructor(
     private readonly sql: Database.Database,
@@ -157,7 +160,8 @@ class SqliteStateReader implements StateReader {
     if (this.position.kind === 'done') return undefined
     const lines: string[] = []
     let size = 0
-    while (size < this.chunkBytes && !this.done()) size += this.readLines(lines, this.chunkBytes - size)
+    this.chunkFull = false
+    while (size < this.chunkBytes && !this.chunkFull && !this.done()) size += this.readLines(lines, this.chunkBytes - size)
     return this.encoder.encode(lines.join('\n') + '\n')
   }
 
@@ -188,7 +192,10 @@ class SqliteStateReader implements StateReader {
     }
   }
 
-  /** Rows of table `index` after the key `after`, in key order, until `budget` is spent. */
+  /**
+   * Rows of table `index` after the key `after`, in key order, while they fit in `budget`
+   * bytes; a row larger than a whole chunk goes alone. `lines` holds the chunk so far.
+   */
   private readRows(lines: string[], budget: number, index: number, after: unknown[] | undefined): number {
     const table = stateTables[index]
     assert(table !== undefined, 'readRows: no such state table')
@@ -200,17 +207,25 @@ class SqliteStateReader implements StateReader {
     let last: unknown[] | undefined
     for (const row of statement.iterate(...(after ?? [])) as Iterable<unknown[]>) {
       const line = JSON.stringify([table.name, ...row])
+      const lineBytes = Buffer.byteLength(line) + 1
+      if (lines.length > 0 && size + lineBytes > budget) {
+        this.chunkFull = true
+        break
+      }
       lines.push(line)
-      size += line.length + 1
+      size += lineBytes
       last = row
       this.counts[index] = (this.counts[index] ?? 0) + 1
-      if (size >= budget) break
+      if (size >= budget) {
+        this.chunkFull = true
+        break
+      }
     }
-    if (last === undefined || size < budget) {
-      // The table is done (a full budget may also end exactly at its last row: the next
-      // call then finds no row and moves on).
+    if (!this.chunkFull) {
+      // The table is done. (A chunk filled exactly by its last row ends as full: the next
+      // call then finds no row after it and moves on.)
       this.position = index + 1 < stateTables.length ? { kind: 'table', table: index + 1, after: undefined } : { kind: 'end' }
-    } else {
+    } else if (last !== undefined) {
       const row = last
       this.position = { kind: 'table', table: index, after: keyAt.map((i) => row[i]) }
     }
@@ -298,7 +313,7 @@ export class StateStager {
 
   /**
    * The last chunk was written: checks that nothing is missing and returns the token that
-   * names this staging to `installStagedState` (it travels as the snapshot's data through Raft).
+   * names this staging to `install` (it travels as the snapshot's data through Raft).
    * @throws SnapshotFormatError when the copy is incomplete; the staging is then discarded.
    */
   finish(transferId: string): Uint8Array {
