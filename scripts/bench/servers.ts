@@ -21,7 +21,7 @@ export const etcdPath = '/usr/bin/etcd'
 /** The repository root (scripts/bench/ is two levels below it). */
 export const repoRoot = resolve(import.meta.dirname, '../..')
 
-/** arbor's entry point after `tsc -p tsconfig.build.json`. */
+/** arbor's entry point: the bundle `npm run build` makes (scripts/build.mjs). */
 export const arborMainJs = join(repoRoot, 'dist/arbor.mjs')
 
 /** Bytes of a member's stdout+stderr kept for error messages (the tail). */

@@ -71,6 +71,7 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
     opened = await openMember(config, tls.peer?.current().dial)
   } catch (error) {
     process.stderr.write(`arbor: cannot open data directory ${config.dataDir}: ${(error as Error).message}\n`)
+    unlock()
     process.exit(2)
   }
   if (opened.forced !== undefined) logger.warn({ ...opened.forced }, 'forced a new one-member cluster (--force-new-cluster)')
@@ -117,7 +118,10 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
   } catch (error) {
     process.stderr.write(`arbor: cannot listen: ${(error as Error).message}\n`)
     member.stop()
+    tls.client?.stop()
+    tls.peer?.stop()
     opened.db.close()
+    unlock()
     process.exit(2)
   }
   logger.info(
@@ -141,6 +145,8 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
     // The last turn's messages (a commit index, a vote answer) still go out, but a peer that
     // is down cannot hold the exit longer than one heartbeat interval.
     await Promise.race([transport.flushed(), delay(config.heartbeatIntervalMs)])
+    tls.client?.stop()
+    tls.peer?.stop()
     void Promise.all([...apps.map(({ app }) => app.close()), peerApp.close(), transport.stop()]).finally(() => {
       opened.db.close()
       unlock()

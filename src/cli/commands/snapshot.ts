@@ -91,8 +91,7 @@ async function save(file: string, endpoints: readonly string[]): Promise<void> {
       process.stdout.write(`Snapshot saved at ${file} (index ${saved.index}, ${saved.bytes} bytes, sha256 ${saved.sha256})\n`)
       return
     } catch (error) {
-      if (error instanceof CommandFailed) reasons.push(`${endpoint}: ${error.message}`)
-      else reasons.push(`${endpoint}: ${(error as Error).message}`)
+      reasons.push(`${endpoint}: ${(error as Error).message}`)
     }
   }
   throw new CommandFailed(`no snapshot saved: ${reasons.join('; ')}`)
