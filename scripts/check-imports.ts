@@ -13,7 +13,7 @@ const allowed: Record<string, readonly string[]> = {
   v2error: ['lib'],
   raft: ['lib'],
   config: ['lib'],
-  client: ['lib'],
+  client: ['lib', 'v2error'],
   store: ['lib', 'v2error'],
   auth: ['lib'],
   storage: ['lib', 'raft'],

@@ -5,20 +5,10 @@
  * read, and a request that got no answer at all.
  */
 
-/** The v2 error codes a client acts on, by etcd's names (etcd v2error/error.go). */
-export const v2ErrorCodes = {
-  KeyNotFound: 100,
-  TestFailed: 101,
-  NotFile: 102,
-  NotDir: 104,
-  NodeExist: 105,
-  RootReadOnly: 107,
-  DirNotEmpty: 108,
-  Unauthorized: 110,
-  RaftInternal: 300,
-  LeaderElect: 301,
-  EventIndexCleared: 401,
-} as const
+import { ErrorCode } from '../v2error/index.js'
+
+/** etcd's v2 error codes by name (etcd v2error/error.go), from the one table in `v2error`. */
+export const v2ErrorCodes = ErrorCode
 
 /**
  * The member answered with a v2 error. `errorCode` is etcd's code (any number the member
