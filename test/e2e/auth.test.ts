@@ -9,6 +9,7 @@
  * Method: one member (default flags) for the file; etcdctl as a child process with passwords
  * fed on stdin (it reads them from the terminal or, without one, stdin); fetch for the rest.
  */
+import { join } from 'node:path'
 import { spawn } from 'node:child_process'
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -70,7 +71,7 @@ before(async () => {
 after(async () => {
   if (member === undefined) return
   await member.stop()
-  removeDir(member.dataDir)
+  removeDir(join(member.dataDir, '..')) // startArbor's temporary directory, around data/
 })
 
 describe('v2 auth on a real member', () => {

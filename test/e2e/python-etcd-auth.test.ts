@@ -7,7 +7,7 @@
  * default guest role lets the anonymous read through (arbor's guest has no permission).
  */
 import { spawnSync } from 'node:child_process'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { removeDir, startArbor, type ArborProcess } from '../support/arbor-process.js'
@@ -26,7 +26,7 @@ before(async () => {
 after(async () => {
   if (member === undefined) return
   await member.stop()
-  removeDir(member.dataDir)
+  removeDir(join(member.dataDir, '..')) // startArbor's temporary directory, around data/
 })
 
 test('python-etcd manages users, roles and auth, and its authenticated clients read and are refused as granted', { timeout: 60_000 }, () => {
