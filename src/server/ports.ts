@@ -87,3 +87,18 @@ export interface PeerDeliveryStats {
     readonly maximum: number
   }
 }
+
+/**
+ * How the member core is scheduled: it never calls `setImmediate` or `setTimeout` itself.
+ * The shell (member.ts) binds this to Node's timers; the simulator to its simulated clock and
+ * step order, so a run is fixed by its seed.
+ */
+export interface Scheduler {
+  /** Runs `fn` after the work under way, before any timer (the shell: `setImmediate`). */
+  soon(fn: () => void): void
+  /**
+   * Runs `fn` once `delayMs` ms have passed (the shell: `setTimeout`).
+   * @returns a function that cancels it (harmless after it ran).
+   */
+  after(delayMs: number, fn: () => void): () => void
+}
