@@ -1,8 +1,9 @@
 /**
  * @module server
  * The member loop: a deterministic core (core/: proposals, apply, linearizable reads, TTL
- * expiry, compaction, membership) and the shell that binds it to Node (member.ts). Sees storage and transport only through the interfaces in ports.ts.
- * Imports: lib, v2error, store, raft.
+ * expiry, compaction, membership) and the shell that binds it to Node (member.ts).
+ * Sees storage and transport only through the interfaces in ports.ts.
+ * Imports: lib, v2error, store, auth, raft.
  */
 export { Member, type MemberParts, type MemberSettings } from './member.js'
 export { MemberCore } from './core/member-core.js'
