@@ -5,28 +5,16 @@
  * history for linearizability.
  *
  * Usage: npx tsx scripts/simulate.ts [--seeds 10000] [--from 1] [--members 3|5]
- *          [--seed S] [--steps N] [--mutation NAME] [--duplicate-rate P] [--max-failures 20]
+ *          [--seed S] [--steps N] [--duplicate-rate P] [--max-failures 20]
  *   --seeds N     seeds from, from + 1, ..., from + N - 1 (default 100)
  *   --members M   cluster size; both 3 and 5 for each seed when left out
  *   --seed S      run that one seed and print its summary, or its whole failure
  *   --steps N     steps with faults and client traffic per seed (default: the simulation's)
- *   --mutation    plant a deliberate bug: quorum-read-without-read-index, quorum-read-before-apply,
- *                 duplicate-proposals-applied, entries-not-synced, vote-not-synced
  *   --duplicate-rate P  probability that the network delivers a message twice (default 0.03)
  * Exit code 1 when a seed fails.
  */
 import { parseArgs } from 'node:util'
 import { KvSimulationFailure, runKvSimulation, type KvSimulationOptions } from '../test/sim/kv-cluster.js'
-import type { Mutation } from '../test/sim/kv-member.js'
-
-const mutations: readonly Mutation[] = [
-  'none',
-  'quorum-read-without-read-index',
-  'quorum-read-before-apply',
-  'duplicate-proposals-applied',
-  'entries-not-synced',
-  'vote-not-synced',
-]
 
 interface Settings {
   readonly from: number
@@ -45,17 +33,13 @@ function parseSettings(): Settings {
       members: { type: 'string' },
       seed: { type: 'string' },
       steps: { type: 'string' },
-      mutation: { type: 'string', default: 'none' },
       'duplicate-rate': { type: 'string' },
       'max-failures': { type: 'string', default: '20' },
     },
     strict: true,
   })
-  const mutation = values.mutation as Mutation
-  if (!mutations.includes(mutation)) throw new Error(`--mutation must be one of ${mutations.join(', ')}`)
   const sizes = values.members === undefined ? [3, 5] : [positive('members', values.members)]
   const base: Partial<KvSimulationOptions> = {
-    mutation,
     ...(values.steps === undefined ? {} : { steps: positive('steps', values.steps) }),
     ...(values['duplicate-rate'] === undefined ? {} : { duplicateRate: probability('duplicate-rate', values['duplicate-rate']) }),
   }

@@ -25,11 +25,12 @@
  * Usage: `runKvSimulation({ seed: 7, members: 3 })` returns a summary or throws a
  * `KvSimulationFailure` whose message names the seed, a replay command and the last events.
  */
-import { SeededRng, type Rng } from '../../src/lib/index.js'
+import { SeededRng, type Clock, type Rng } from '../../src/lib/index.js'
 import type { Entry, MemberId, Message, RaftConfig } from '../../src/raft/index.js'
 import { ROOT_KEY } from '../../src/store/index.js'
+import type { MemberInfo, MemberSettings } from '../../src/server/index.js'
 import { SafetyChecks } from '../raft/safety.js'
-import { KvMember, type MemberObserver, type Mutation } from './kv-member.js'
+import { SimMember, type MemberObserver } from './sim-member.js'
 import { Workload, type WorkloadCounts, type WorkloadSettings } from './kv-workload.js'
 import { checkLinearizability } from './linearizability.js'
 import { SimNetwork } from './sim-network.js'
@@ -42,8 +43,6 @@ export interface KvSimulationOptions {
   readonly steps?: number
   /** Fault-free steps at the end, within which the cluster must apply a new write everywhere. */
   readonly quietSteps?: number
-  /** A deliberate bug in the simulated member loop (kv-member.ts); 'none' by default. */
-  readonly mutation?: Mutation
   /** Probability that the network delivers a message twice (default 0.03). */
   readonly duplicateRate?: number
 }
@@ -85,10 +84,9 @@ export class KvSimulationFailure extends Error {
 
 /** The command that replays one seed (scripts/simulate.ts). */
 export function replayCommand(options: KvSimulationOptions): string {
-  const mutation = options.mutation === undefined || options.mutation === 'none' ? '' : ` --mutation ${options.mutation}`
   const steps = options.steps === undefined ? '' : ` --steps ${options.steps}`
   const duplicates = options.duplicateRate === undefined ? '' : ` --duplicate-rate ${options.duplicateRate}`
-  return `npx tsx scripts/simulate.ts --seed ${options.seed} --members ${options.members}${steps}${mutation}${duplicates}`
+  return `npx tsx scripts/simulate.ts --seed ${options.seed} --members ${options.members}${steps}${duplicates}`
 }
 
 /** Runs one seed. @throws KvSimulationFailure */
@@ -123,13 +121,15 @@ interface DurablePromise {
   acked: { readonly index: number; readonly term: number } | undefined
 }
 
-/** Simulated milliseconds per step: the clock written into proposals (no TTLs are used). */
+/** Simulated milliseconds per step: one heartbeat interval, one Raft tick. */
 const stepMs = 100
+/** Ticks between two TTL sweep checks (etcd's 500 ms sync interval). */
+const ticksPerSweep = 5
 const startMs = 1_700_000_000_000
 
 class KvSimulation implements MemberObserver {
   private readonly rng: Rng
-  private readonly members: KvMember[] = []
+  private readonly members: SimMember[] = []
   private readonly network: SimNetwork
   private readonly workload: Workload
   private readonly roughness: number
@@ -175,12 +175,25 @@ class KvSimulation implements MemberObserver {
     }
     this.workload = new Workload(this.rng, settings)
     const ids = Array.from({ length: options.members }, (_, i) => `m${i + 1}`)
+    const infos: MemberInfo[] = ids.map((id) => ({ id, name: id, peerUrls: [`http://${id}:2380`], clientUrls: [`http://${id}:2379`] }))
+    const memberSettings: Omit<MemberSettings, 'memberId' | 'name'> = {
+      clusterId: 'c1',
+      heartbeatIntervalMs: stepMs,
+      requestTimeoutMs: this.rng.int(10, 70) * stepMs,
+      pendingProposalsMax: this.rng.int(2, 64),
+      // From compacting at every turn to keeping a few hundred entries: snapshots installed often or rarely.
+      snapshotCount: this.rng.next() < 0.5 ? this.rng.int(1, 10) : this.rng.int(10, 300),
+      syncIntervalMs: ticksPerSweep * stepMs,
+      expireKeysPerEntry: this.rng.int(1, 10),
+      clientUrls: [],
+    }
+    const clock: Clock = { nowMs: () => startMs + this.now * stepMs }
     for (const id of ids) {
-      const member = new KvMember(id, ids, config, () => startMs + this.now * stepMs, this, options.mutation ?? 'none')
+      const member = new SimMember(id, infos, ids, config, memberSettings, clock, this)
       this.members.push(member)
       this.start(member)
     }
-    this.log(`seed=${options.seed} members=${options.members} config=${JSON.stringify(config)} workload=${JSON.stringify(settings)}`)
+    this.log(`seed=${options.seed} members=${options.members} config=${JSON.stringify(config)} settings=${JSON.stringify(memberSettings)} workload=${JSON.stringify(settings)}`)
   }
 
   run(): KvSimulationSummary {
@@ -201,7 +214,7 @@ class KvSimulation implements MemberObserver {
     this.now++
     if (withFaults) this.randomEvent()
     this.workload.step(this.now, this.members, withFaults)
-    for (const m of this.members) m.node?.tick()
+    for (const m of this.members) if (m.running) m.tick(ticksPerSweep)
     this.processAll()
     this.deliverDue()
     this.processAll()
@@ -215,18 +228,18 @@ class KvSimulation implements MemberObserver {
     else if (r < 0.1) this.restartOne()
     else if (r < 0.1 + 0.03 * rough) this.partition()
     else if (r < 0.17) this.heal()
-    else if (r < 0.22) this.compact(this.pick())
-    else if (r < 0.23) this.transfer(this.pick())
+    else if (r < 0.22) this.transfer(this.pick())
+    else if (r < 0.23) this.gracefulTransfer(this.pick())
     else if (r < 0.23 + this.leaderCrashRate) this.crashLeader()
   }
 
-  private pick(): KvMember {
+  private pick(): SimMember {
     const m = this.members[this.rng.int(0, this.members.length - 1)]
     if (m === undefined) throw new Error('no member')
     return m
   }
 
-  private start(member: KvMember): void {
+  private start(member: SimMember): void {
     this.checkPromises(member)
     member.start(this.options.seed * 1000 + this.members.indexOf(member) * 100 + member.restarts)
     // The restored store must be a prefix of the one applied sequence, from its first event.
@@ -235,17 +248,15 @@ class KvSimulation implements MemberObserver {
   }
 
   /** Crashes `m` unless that would leave fewer than a majority up. */
-  private crash(m: KvMember): void {
+  private crash(m: SimMember): void {
     if (!m.running) return
     const down = this.members.filter((x) => !x.running).length
     if (down + 1 > (this.members.length - 1) / 2) return
     const powerCut = this.rng.next() < 0.5
-    const appliedBefore = m.durable.appliedIndex
-    m.crash(powerCut)
-    if (m.durable.appliedIndex < appliedBefore) this.powerCutsLosingApplied++
+    if (m.crash(powerCut)) this.powerCutsLosingApplied++
     this.workload.memberCrashed(m.id)
     this.crashes++
-    this.log(`${m.id} ${powerCut ? 'power cut' : 'crash'} (durable applied=${m.durable.appliedIndex})`)
+    this.log(`${m.id} ${powerCut ? 'power cut' : 'crash'} (applied on disk=${m.applied})`)
   }
 
   /** Leaders crashing right after an election is where commit rules matter most (Figure 8). */
@@ -271,20 +282,19 @@ class KvSimulation implements MemberObserver {
     if (this.network.heal()) this.log('heal')
   }
 
-  /** The application compacts its log, keeping a few entries behind the applied index. */
-  private compact(m: KvMember): void {
-    if (!m.running) return
-    const index = m.applied - this.rng.int(0, 4)
-    if (m.compact(index)) this.log(`${m.id} compact ${index}`)
-  }
-
-  private transfer(m: KvMember): void {
+  /** Raft's leadership transfer to a random member (as an operator's tool would ask it). */
+  private transfer(m: SimMember): void {
     const target = this.pick()
     m.node?.transferLeadership(target.id)
   }
 
+  /** A graceful stop begins: the member hands leadership to its most up-to-date follower. */
+  private gracefulTransfer(m: SimMember): void {
+    if (m.core?.transferLeadership() === true) this.log(`${m.id} transfers leadership`)
+  }
+
   private processAll(): void {
-    for (const m of this.members) m.process()
+    for (const m of this.members) m.runScheduled()
   }
 
   private deliverDue(): void {
@@ -295,13 +305,13 @@ class KvSimulation implements MemberObserver {
         continue
       }
       to.receive(message)
-      if (message.type === 'snap') this.members.find((m) => m.id === message.from)?.node?.reportSnapshot(message.to, true)
+      if (message.type === 'snap') this.members.find((m) => m.id === message.from)?.reportSnapshot(message.to, true)
     }
   }
 
   /** A lost snapshot is reported to its sender by the transport. */
   private lose(message: Message): void {
-    if (message.type === 'snap') this.members.find((m) => m.id === message.from)?.node?.reportSnapshot(message.to, false)
+    if (message.type === 'snap') this.members.find((m) => m.id === message.from)?.reportSnapshot(message.to, false)
   }
 
   private endFaults(): void {
@@ -343,27 +353,27 @@ class KvSimulation implements MemberObserver {
     if (leader === undefined) return
     const proposal = { index: 0, answered: false }
     const request = { op: 'set' as const, key: '/liveness', value: `l${i}`, dir: false, ttlSeconds: null, refresh: false }
-    if (!leader.write(request, () => (proposal.answered = true))) return
-    leader.process()
+    leader.write(request, (answer) => (proposal.answered = 'event' in answer))
+    leader.runScheduled()
     proposal.index = leader.storage.lastIndex()
     proposals.push(proposal)
   }
 
   // ---- invariants (MemberObserver) ------------------------------------------------------------
 
-  applying(m: KvMember, entry: Entry, term: number): void {
+  applying(m: SimMember, entry: Entry, term: number): void {
     this.check(entry.index <= m.storage.lastIndex(), `${m.id} applies ${entry.index}, not persisted`)
     this.check(m.storage.term(entry.index) === entry.term, `${m.id} applies ${entry.index}, persisted with another term`)
     const { violation } = this.safety.applied(m.id, entry, term)
     this.check(violation === undefined, violation ?? '')
   }
 
-  committed(m: KvMember, rewritten: boolean): void {
+  committed(m: SimMember, rewritten: boolean): void {
     if (rewritten) this.checkedEvents.set(m.id, 0)
     this.checkHistory(m)
   }
 
-  send(m: KvMember, message: Message): void {
+  send(m: SimMember, message: Message): void {
     this.notePromise(m, message)
     if (!this.network.send(message, this.now)) this.lose(message)
   }
@@ -374,7 +384,7 @@ class KvSimulation implements MemberObserver {
   }
 
   /** One applied sequence: the member's events not yet compared match the reference (or extend it). */
-  private checkHistory(m: KvMember): void {
+  private checkHistory(m: SimMember): void {
     const backend = m.liveBackend
     if (backend === undefined) return
     const from = (this.checkedEvents.get(m.id) ?? 0) + 1
@@ -393,7 +403,7 @@ class KvSimulation implements MemberObserver {
   }
 
   /** Records what `message`, leaving `m` after its turn, relies on being durable. */
-  private notePromise(m: KvMember, message: Message): void {
+  private notePromise(m: SimMember, message: Message): void {
     if (message.type === 'preVote' || message.type === 'preVoteResp' || message.term === 0) return
     const known = this.promises.get(m.id)
     if (known !== undefined && message.term < known.term) return
@@ -408,7 +418,7 @@ class KvSimulation implements MemberObserver {
   }
 
   /** The disk `m` restarts from keeps its promises: term, then vote and acknowledged entries of that term. */
-  private checkPromises(m: KvMember): void {
+  private checkPromises(m: SimMember): void {
     const promise = this.promises.get(m.id)
     if (promise === undefined) return
     const { hardState } = m.storage.initialState()

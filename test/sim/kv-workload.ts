@@ -6,15 +6,16 @@
  * clock, so the history's real-time order is the order things happened in the simulation.
  *
  * An operation is recorded for the linearizability checker when it returns, or as pending
- * when its client gives up: after `timeoutSteps`, or at once when its member crashes (a
- * reset connection says nothing about whether the write happened). A write that Raft
- * refused at once (no leader) never happened and is left out, as are plain reads (they may
- * be stale by design, ARCHITECTURE.md decision 5).
+ * when its client gives up: after `timeoutSteps`, at once when its member crashes (a
+ * reset connection says nothing about whether the write happened), or when the member
+ * answers 300 `request timed out`. A write the member refused at once (300 `too many
+ * requests`) never happened and is left out, as are plain reads (they may be stale by
+ * design, ARCHITECTURE.md decision 5).
  */
 import { assert, type Rng } from '../../src/lib/index.js'
 import type { StoreRequest } from '../../src/store/index.js'
 import { ErrorCode } from '../../src/v2error/index.js'
-import type { Answer, KvMember } from './kv-member.js'
+import type { Answer, SimMember } from './sim-member.js'
 import type { HistoryOperation, RegisterCommand, RegisterOutcome } from './linearizability.js'
 
 /** The workload of one seed. */
@@ -37,7 +38,7 @@ export interface WorkloadCounts {
   delete: number
   quorumRead: number
   plainRead: number
-  /** Writes refused at once (no leader): never applied, left out of the history. */
+  /** Writes refused at once (too many pending): never applied, left out of the history. */
   refused: number
   /** Operations that got no answer (pending in the history). */
   pending: number
@@ -94,7 +95,7 @@ export class Workload {
    * One step: clients past their deadline give up; when `issuing`, each idle client may
    * start an operation on a random running member.
    */
-  step(nowStep: number, members: readonly KvMember[], issuing: boolean): void {
+  step(nowStep: number, members: readonly SimMember[], issuing: boolean): void {
     for (const op of [...this.inFlight.values()]) {
       if (nowStep >= op.deadlineStep) this.giveUp(op)
     }
@@ -120,7 +121,7 @@ export class Workload {
     for (const op of [...this.inFlight.values()]) this.giveUp(op)
   }
 
-  private start(client: string, member: KvMember, nowStep: number): void {
+  private start(client: string, member: SimMember, nowStep: number): void {
     const kind = this.pickKind()
     this.counts[kind]++
     const key = `/k${this.rng.int(0, this.settings.keys - 1)}`
@@ -137,10 +138,7 @@ export class Workload {
       member.quorumGet(key, done)
       return
     }
-    if (!member.write(requestFor(key, command), done)) {
-      this.inFlight.delete(client)
-      this.counts.refused++
-    }
+    member.write(requestFor(key, command), done)
   }
 
   private pickKind(): Kind {
@@ -171,6 +169,16 @@ export class Workload {
   /** An answer arrived; one for an operation its client gave up on is ignored. */
   private complete(op: InFlight, answer: Answer): void {
     if (this.inFlight.get(op.client) !== op) return
+    if ('error' in answer && answer.error.errorCode === ErrorCode.RaftInternal) {
+      // 300: refused before it was proposed (never happened), or timed out (may have happened).
+      if (answer.error.detail === 'etcdserver: too many requests') {
+        this.inFlight.delete(op.client)
+        this.counts.refused++
+      } else {
+        this.giveUp(op)
+      }
+      return
+    }
     this.inFlight.delete(op.client)
     const outcome = outcomeOf(op.command, answer)
     this.counts[outcome.kind === 'read' ? 'answeredReads' : outcome.kind === 'ok' ? 'ok' : 'failed']++
