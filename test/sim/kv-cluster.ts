@@ -26,7 +26,7 @@
  * `KvSimulationFailure` whose message names the seed, a replay command and the last events.
  */
 import { SeededRng, type Clock, type Rng } from '../../src/lib/index.js'
-import type { Entry, MemberId, Message, RaftConfig } from '../../src/raft/index.js'
+import type { Entry, MemberId, Message, RaftConfig, Ready } from '../../src/raft/index.js'
 import { ROOT_KEY } from '../../src/store/index.js'
 import type { MemberInfo, MemberSettings } from '../../src/server/index.js'
 import { SafetyChecks } from '../raft/safety.js'
@@ -144,6 +144,8 @@ class KvSimulation implements MemberObserver {
   private readonly referenceEvents: string[] = []
   /** Per member: events already compared with the reference. */
   private readonly checkedEvents = new Map<MemberId, number>()
+  /** Per leader: its term and the commit index last seen while it led that term. */
+  private readonly leaderCommits = new Map<MemberId, { readonly term: number; commit: number }>()
   /** Per member: what its messages relied on (durable promises). */
   private readonly promises = new Map<MemberId, DurablePromise>()
 
@@ -361,6 +363,30 @@ class KvSimulation implements MemberObserver {
 
   // ---- invariants (MemberObserver) ------------------------------------------------------------
 
+  /**
+   * The leader commit rule (Raft §5.4.2, Figure 2): while a member leads term T, its commit
+   * index only ever moves to an entry of term T; entries of earlier terms commit only
+   * indirectly, under one of T. Checked on every Ready, so that a move to an earlier term's
+   * entry shows even when a later move in the same step covers it (Figure 8).
+   */
+  turn(m: SimMember, ready: Ready): void {
+    const status = m.node?.status()
+    if (status === undefined || status.role !== 'leader') {
+      this.leaderCommits.delete(m.id)
+      return
+    }
+    const known = this.leaderCommits.get(m.id)
+    const commit = ready.hardState?.commit ?? status.commit
+    if (known === undefined || known.term !== status.term) {
+      this.leaderCommits.set(m.id, { term: status.term, commit })
+      return
+    }
+    if (commit <= known.commit) return
+    const entryTerm = termAt(ready, m, commit)
+    this.check(entryTerm === undefined || entryTerm === status.term, `leader commit rule: ${m.id}, leader of term ${status.term}, moves its commit index to ${commit}, an entry of term ${entryTerm}`)
+    known.commit = commit
+  }
+
   applying(m: SimMember, entry: Entry, term: number): void {
     this.check(entry.index <= m.storage.lastIndex(), `${m.id} applies ${entry.index}, not persisted`)
     this.check(m.storage.term(entry.index) === entry.term, `${m.id} applies ${entry.index}, persisted with another term`)
@@ -487,4 +513,12 @@ class KvSimulation implements MemberObserver {
     const replay = `replay: ${replayCommand(this.options)}`
     return new KvSimulationFailure(`${header}\n${replay}\n  last events:\n  ${this.trace.join('\n  ')}`, kind)
   }
+}
+
+/** The term of the entry at `index`, from the Ready or the member's log; undefined when compacted. */
+function termAt(ready: Ready, m: SimMember, index: number): number | undefined {
+  const inReady = [...ready.entries, ...ready.committedEntries].find((e) => e.index === index)
+  if (inReady !== undefined) return inReady.term
+  if (index < m.storage.firstIndex() - 1 || index > m.storage.lastIndex()) return undefined
+  return m.storage.term(index)
 }

@@ -22,6 +22,8 @@ export type Answer = { readonly event: Event } | { readonly error: V2Error }
 
 /** How the simulation watches a member; each hook may throw a simulation failure. */
 export interface MemberObserver {
+  /** Raft handed `member` the Ready `ready` (its turn is about to run). */
+  turn(member: SimMember, ready: Ready): void
   /** `entry` is committed and applied by `member` (persisted, not yet compacted), whose term is `term`. */
   applying(member: SimMember, entry: Entry, term: number): void
   /** `member`'s turn committed its transaction (`rewritten`: a snapshot replaced its state). */
@@ -223,6 +225,7 @@ export class SimMember {
     node.ready = () => {
       const r = ready()
       incarnation.ready = r
+      this.observer.turn(this, r)
       return r
     }
     this.disk.onApplied = (from, to) => {
