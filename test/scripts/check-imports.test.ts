@@ -1,7 +1,7 @@
 /**
  * Goal: the import check refuses what the module table forbids — storage reaching into
- * store, records importing anything but lib, a module read past another's door — and passes
- * src/ as it stands.
+ * store or auth, records importing anything but lib, a module read past another's door — and
+ * passes src/ as it stands.
  * Method: `checkSources` over one-line files, then over the real src/ tree.
  */
 import { test } from 'node:test'
@@ -60,10 +60,22 @@ const cases: { name: string; path: string; source: string; want: string[] }[] = 
     want: ['src/storage/snapshot.ts: import records through its index.ts, not ../records/tree.js'],
   },
   {
-    name: 'auth may not import records',
+    name: 'auth imports the record types',
     path: 'auth/types.ts',
+    source: "export type { User } from '../records/index.js'",
+    want: [],
+  },
+  {
+    name: 'storage may not import auth',
+    path: 'storage/sqlite-auth-backend.ts',
+    source: "import type { User } from '../auth/index.js'",
+    want: ['src/storage/sqlite-auth-backend.ts: storage may not import auth'],
+  },
+  {
+    name: 'transport may not import records',
+    path: 'transport/peer-transport.ts',
     source: "import type { NodeRecord } from '../records/index.js'",
-    want: ['src/auth/types.ts: auth may not import records'],
+    want: ['src/transport/peer-transport.ts: transport may not import records'],
   },
 ]
 for (const c of cases) {
