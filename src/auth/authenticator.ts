@@ -50,6 +50,10 @@ export interface AuthAttempt {
   readonly verified: boolean
 }
 
+/**
+ * Checks Basic credentials against `store`, remembering verified ones. Build ONE per member
+ * and hand it to every client listener, so the cache and its limits hold for the member.
+ */
 export class Authenticator {
   /** Header value → user name and the time it stops being trusted; insertion order = age. */
   private readonly cache = new Map<string, { name: string; expiresAtMs: number; generation: number }>()

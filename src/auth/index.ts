@@ -4,8 +4,8 @@
  * enabled flag as state changed only by applied Raft entries (`AuthStore.apply`), kept in
  * memory for the per-request check and written through an `AuthBackend` (the member's
  * SQLite database); Basic credentials checked with bcrypt and cached (`Authenticator`).
- * The only module that hashes or compares passwords. Imports: lib, @node-rs/bcrypt.
- * Never imports http, server or storage.
+ * The only module that hashes or compares passwords. Imports: lib, records (users and
+ * roles, re-exported here), @node-rs/bcrypt. Never imports http, server or storage.
  */
 export { AuthStore, compareText, type Principal } from './auth-store.js'
 export { Authenticator, parseBasic, authorizationBytesMax, type AuthAttempt, type CredentialCacheSettings } from './authenticator.js'

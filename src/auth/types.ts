@@ -1,29 +1,16 @@
 /**
- * The shapes of v2 auth (spec/v2-auth-and-security.md §1): users, roles, their permissions,
- * the commands that change them (carried by Raft entries) and what applying one answers.
+ * The shapes of v2 auth (spec/v2-auth-and-security.md §1): the commands that change users
+ * and roles (carried by Raft entries), what applying one answers, and the backend the state
+ * is written through.
  */
 
-/** Read and write key patterns of a role. `null` is a list never given (etcd shows `null`). */
-export interface KvPermissions {
-  readonly read: readonly string[] | null
-  readonly write: readonly string[] | null
-}
-
-/** A role: a name and the key patterns it allows. Patterns are exact keys or end in `*`. */
-export interface Role {
-  readonly name: string
-  readonly permissions: KvPermissions
-}
+import type { KvPermissions, Role, User } from '../records/index.js'
 
 /**
- * A user: a name, a bcrypt hash (never the password) and role names. `roles` is null until
- * a role is given (etcd answers `"roles":null` then); role names are not checked.
+ * Users and roles (`User`, `Role`, `KvPermissions`) live in the records module, which storage
+ * imports too; they are re-exported here for auth's users.
  */
-export interface User {
-  readonly name: string
-  readonly passwordHash: string
-  readonly roles: readonly string[] | null
-}
+export type { KvPermissions, Role, User } from '../records/index.js'
 
 /** What `--auth-guest-access` gives the `guest` role created when auth is enabled. */
 export type GuestAccess = 'none' | 'readwrite'

@@ -21,7 +21,7 @@ import { htmlEscape, parseRequestTarget } from './request-path.js'
 import { OpenWatches } from './watch.js'
 import { MemberMetrics } from './metrics.js'
 import { serveSnapshot, snapshotRoutePath, type SnapshotSource } from './snapshot-route.js'
-import { Authenticator, type GuestAccess } from '../auth/index.js'
+import { Authenticator, type CredentialCacheSettings, type GuestAccess } from '../auth/index.js'
 import { AuthGate } from './auth-gate.js'
 import { authAllowOf, handleAuth, isAuthPath } from './auth-routes.js'
 import { hostWhitelistHook } from './host-whitelist.js'
@@ -55,18 +55,36 @@ export interface HttpSettings {
   readonly hostWhitelist?: readonly string[]
 }
 
-/** v2 auth settings of the client server; each comes from config. */
+/**
+ * v2 auth settings of the client server; each comes from config. The credential cache's
+ * limits (`--auth-cache-ttl-ms`, `--auth-cache-entries-max`) belong to the member's one
+ * `Authenticator` (see `buildApp`), not to a listener.
+ */
 export interface AuthSettings {
   /** Permissions of the guest role created when auth is enabled (`--auth-guest-access`). */
   readonly guestAccess: GuestAccess
-  /** How long verified credentials are trusted without bcrypt (ms); 0 turns the cache off. */
-  readonly credentialCacheTtlMs: number
-  /** Most verified credentials remembered at once. */
-  readonly credentialCacheEntriesMax: number
 }
 
-/** arbor's defaults: guest gets nothing; credentials cached 60 s, 1,000 at most. */
-export const authDefaults: AuthSettings = { guestAccess: 'none', credentialCacheTtlMs: 60_000, credentialCacheEntriesMax: 1_000 }
+/** arbor's default: guest gets nothing. */
+export const authDefaults: AuthSettings = { guestAccess: 'none' }
+
+/** arbor's credential cache limits (config's defaults): verified credentials kept 60 s, 1,000 at most. */
+export const credentialCacheDefaults: CredentialCacheSettings = { cacheTtlMs: 60_000, cacheEntriesMax: 1_000 }
+
+/**
+ * What a member's client listeners share, built once per member by the caller so that a
+ * member with several client URLs (http and https, say) has one of each.
+ */
+export interface SharedParts {
+  /** Serves `/arbor/v1/snapshot`; the route is absent without it. */
+  readonly snapshots?: SnapshotSource
+  /**
+   * The member's one credential checker: a credential verified through one listener is
+   * trusted on the others without a second bcrypt. One of the app's own (with
+   * `credentialCacheDefaults`) when omitted.
+   */
+  readonly authenticator?: Authenticator
+}
 
 const allMethods = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH', 'OPTIONS']
 
@@ -95,6 +113,7 @@ function dispatchOf(path: string): Dispatch | undefined {
  * Builds the client app for `member`. The caller listens (`app.listen`) and closes it.
  * `metrics`: the member's one `MemberMetrics`, shared by every client listener of the member
  * (a member with two client URLs counts its requests in one place); one of its own when omitted.
+ * `shared`: the member's other per-member parts (`SharedParts`).
  * Errors reaching Fastify: body too large → 400/210 `http: POST too large`; anything
  * unexpected → 500/300, logged with its stack.
  */
@@ -103,7 +122,7 @@ export function buildApp(
   settings: HttpSettings,
   logger?: FastifyBaseLogger,
   metrics: MemberMetrics = new MemberMetrics(member),
-  maintenance: { readonly snapshots?: SnapshotSource } = {},
+  shared: SharedParts = {},
 ): FastifyInstance {
   const openWatches = new OpenWatches()
   member.onStop(() => openWatches.endAll())
@@ -149,12 +168,8 @@ export function buildApp(
     return sendV2Error(reply, member, new V2Error(ErrorCode.RaftInternal, error.message, 0))
   })
   const authSettings = settings.auth ?? authDefaults
-  const authenticator = new Authenticator(
-    member.auth,
-    { cacheTtlMs: authSettings.credentialCacheTtlMs, cacheEntriesMax: authSettings.credentialCacheEntriesMax },
-    () => member.nowMs(),
-  )
-  const gate = new AuthGate(member, authenticator, () => metrics.countFailedLogin(), logger)
+  const authenticator = shared.authenticator ?? new Authenticator(member.auth, credentialCacheDefaults, () => member.nowMs())
+  const gate = new AuthGate(member, authenticator, metrics, logger)
   const authContext = { member, gate, guestAccess: authSettings.guestAccess }
   const keysContext = { member, limits: { ...settings.limits, watcherEventsMax: settings.watcherEventsMax }, openWatches, metrics, gate }
 
@@ -165,11 +180,11 @@ export function buildApp(
     if (request.method === 'OPTIONS') return reply.code(200).header('content-length', '0').send()
     if (target.redirectTo !== undefined) return redirect(request, reply, target.redirectTo)
     if (target.path === '/metrics') return metrics.serve(reply)
-    if (target.path === snapshotRoutePath && maintenance.snapshots !== undefined) {
+    if (target.path === snapshotRoutePath && shared.snapshots !== undefined) {
       // The copy holds every key and the users' password hashes: root only while auth is on
       // (etcd requires admin rights for a snapshot).
       if (!(await gate.isRoot(request))) return sendJson(reply, 401, '{"message":"Insufficient credentials"}')
-      return serveSnapshot(maintenance.snapshots, request, reply)
+      return serveSnapshot(shared.snapshots, request, reply)
     }
     const dispatch = dispatchOf(target.path)
     if (dispatch === undefined) return sendPlain(reply, 404, '404 page not found')

@@ -1,8 +1,9 @@
 /**
  * The one question `http` asks `auth` per request (ARCHITECTURE.md, "Where new capabilities
  * go"): may the sender of this request do this? While auth is off the answer is always yes
- * and no credential is looked at. Credentials are checked at most once per request; failed
- * ones are counted (`/metrics`) and logged with the user name tried, never the password.
+ * and no credential is looked at. Credentials are checked at most once per request, by the
+ * member's one `Authenticator` (shared by all its listeners); bcrypt runs and failed logins
+ * are counted (`/metrics`), and failures logged with the user name tried, never the password.
  */
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { Authenticator, Principal } from '../auth/index.js'
@@ -10,11 +11,19 @@ import type { MemberApi } from '../server/index.js'
 
 const principals = new WeakMap<FastifyRequest, Promise<Principal>>()
 
+/** Where the gate counts what authentication did (`MemberMetrics`). */
+export interface AuthMetrics {
+  /** A request whose credentials did not verify (wrong password, unknown user, malformed). */
+  countFailedLogin(): void
+  /** Credentials were checked with bcrypt (not answered from the verified-credential cache). */
+  countPasswordVerification(): void
+}
+
 export class AuthGate {
   constructor(
     private readonly member: MemberApi,
     private readonly authenticator: Authenticator,
-    private readonly onFailedLogin: () => void,
+    private readonly metrics: AuthMetrics,
     private readonly logger?: FastifyBaseLogger,
   ) {}
 
@@ -50,8 +59,9 @@ export class AuthGate {
   private async authenticate(request: FastifyRequest): Promise<Principal> {
     const header = request.headers.authorization
     const attempt = await this.authenticator.authenticate(header)
+    if (attempt.verified) this.metrics.countPasswordVerification()
     if (attempt.principal.kind === 'invalid') {
-      this.onFailedLogin()
+      this.metrics.countFailedLogin()
       this.logger?.warn({ user: attempt.user, remoteAddress: request.socket.remoteAddress }, 'authentication failed')
     }
     return attempt.principal

@@ -4,7 +4,7 @@
  * call the member, render byte-for-byte as etcd does. Imports: lib, v2error, types of store
  * and server.
  */
-export { buildApp, type HttpSettings } from './app.js'
+export { buildApp, type HttpSettings, type SharedParts } from './app.js'
 export type { KeyLimits } from './key-request.js'
 export { MemberMetrics, etcdBuckets, type KeyMethod, type MetricSources, type PeerTraffic } from './metrics.js'
 export { snapshotRoutePath, type SnapshotSource, type SnapshotFile } from './snapshot-route.js'

@@ -21,6 +21,7 @@
 import type { FastifyReply } from 'fastify'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { MemberApi } from '../server/index.js'
+import type { AuthMetrics } from './auth-gate.js'
 
 /** The `method` label of etcd's HTTP metrics: the request's method, `QGET` for a quorum GET. */
 export type KeyMethod = 'GET' | 'QGET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE'
@@ -78,7 +79,7 @@ export interface KeyRequestMetrics {
 }
 
 /** The metrics of one member. */
-export class MemberMetrics implements KeyRequestMetrics {
+export class MemberMetrics implements KeyRequestMetrics, AuthMetrics {
   readonly registry = new Registry()
   /** Children per method, made once: the request path allocates no label object. */
   private readonly receivedBy: Record<KeyMethod, Counter.Internal>
@@ -86,6 +87,7 @@ export class MemberMetrics implements KeyRequestMetrics {
   private readonly failedCounter: Counter<'method' | 'code'>
   private readonly watchRequests: Counter
   private readonly failedLogins: Counter
+  private readonly passwordVerifications: Counter
   private readonly walFsync: Histogram
   private readonly backendCommit: Histogram
   private readonly peerReceived: Counter<'From'>
@@ -102,6 +104,11 @@ export class MemberMetrics implements KeyRequestMetrics {
     this.failedLogins = new Counter({
       name: 'arbor_auth_failed_logins_total',
       help: 'Requests whose v2 auth credentials did not verify (wrong password, unknown user, malformed header).',
+      registers,
+    })
+    this.passwordVerifications = new Counter({
+      name: 'arbor_auth_password_verifications_total',
+      help: 'v2 auth credentials checked with bcrypt, i.e. not answered from the verified-credential cache.',
       registers,
     })
     const received = new Counter({
@@ -209,6 +216,11 @@ export class MemberMetrics implements KeyRequestMetrics {
   /** A request whose credentials did not verify (wrong password, unknown user, malformed). */
   countFailedLogin(): void {
     this.failedLogins.inc()
+  }
+
+  /** Credentials were checked with bcrypt: the member's credential cache did not answer. */
+  countPasswordVerification(): void {
+    this.passwordVerifications.inc()
   }
 
   /** Answers a scrape. */

@@ -11,15 +11,15 @@
  * (`writeBackupFile`, `restoreBackupFile`) for `arbor snapshot save|status|restore`.
  * Synchronous and without a clock (commit durations are measured for metrics only), except
  * the backup functions: an online copy runs in steps between turns of the event loop, and a
- * file's checksum is read as a stream. Imports: lib, raft (types), better-sqlite3, node:fs,
- * node:path, node:crypto. Never imports store: its backend's record types are restated,
- * matching by shape.
+ * file's checksum is read as a stream. Imports: lib, raft (types), records (the row types of
+ * the tree and of auth, shared with store and auth), better-sqlite3, node:fs, node:path,
+ * node:crypto. Never imports store or auth.
  */
 export { openDatabase, ArborDatabase, SchemaVersionError, type CommitObserver, type OpenOptions, type Synchronous } from './database.js'
 export { SqliteLogStore } from './sqlite-log-store.js'
-export { SqliteStoreBackend, type TreeRow, type EventRow, type EventAction } from './sqlite-store-backend.js'
+export { SqliteStoreBackend } from './sqlite-store-backend.js'
 export { MemberMeta, type MemberRecord, type MemberUpdate } from './meta.js'
-export { SqliteAuthBackend, type AuthUserRecord, type AuthRoleRecord } from './sqlite-auth-backend.js'
+export { SqliteAuthBackend } from './sqlite-auth-backend.js'
 export {
   exportState,
   importState,

@@ -28,9 +28,10 @@
  */
 import Database from 'better-sqlite3'
 import { assert } from '../lib/index.js'
+import { isAction } from '../records/index.js'
 import type { ArborDatabase } from './database.js'
 import { metaKey, tablesSql } from './schema.js'
-import { eventActions, parentOf } from './sqlite-store-backend.js'
+import { parentOf } from './sqlite-store-backend.js'
 
 /** The data is not a state snapshot this version can read; the state was not changed. */
 export class SnapshotFormatError extends Error {
@@ -443,7 +444,7 @@ export class StateStager {
       }
     } else if (table === 'history') {
       const idx = row[0] as number
-      if (!eventActions.has(row[1] as string)) throw new SnapshotFormatError(`state snapshot event ${idx} has an unknown action`)
+      if (!isAction(row[1])) throw new SnapshotFormatError(`state snapshot event ${idx} has an unknown action`)
       if (this.lastEventIndex !== undefined && idx !== this.lastEventIndex + 1) throw new SnapshotFormatError('state snapshot events are not consecutive')
       this.lastEventIndex = idx
     }

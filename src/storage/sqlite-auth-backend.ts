@@ -1,26 +1,14 @@
 /**
  * The auth state's rows (tables `auth_users`, `auth_roles`, `meta.auth_enabled`): the
  * durable side of the auth module's in-memory state, written inside the member loop's
- * transaction when an auth entry is applied. Shapes restated from the auth module's
- * `AuthBackend` (storage never imports auth); they match by structure.
+ * transaction when an auth entry is applied: the auth module's `AuthBackend` (storage never
+ * imports auth; the rows' types come from the records module, which auth imports too).
  */
 import { assert } from '../lib/index.js'
+import type { Role, User } from '../records/index.js'
 import type { ArborDatabase } from './database.js'
 import { metaKey } from './schema.js'
 import type { Statements } from './statements.js'
-
-/** A user row: a bcrypt hash, never a password. */
-export interface AuthUserRecord {
-  readonly name: string
-  readonly passwordHash: string
-  readonly roles: readonly string[] | null
-}
-
-/** A role row: key patterns (null: a list never given). */
-export interface AuthRoleRecord {
-  readonly name: string
-  readonly permissions: { readonly read: readonly string[] | null; readonly write: readonly string[] | null }
-}
 
 export class SqliteAuthBackend {
   private readonly auth: Statements['auth']
@@ -31,7 +19,7 @@ export class SqliteAuthBackend {
     this.meta = db.statements.meta
   }
 
-  load(): { users: AuthUserRecord[]; roles: AuthRoleRecord[]; enabled: boolean } {
+  load(): { users: User[]; roles: Role[]; enabled: boolean } {
     const users = this.auth.users.all().map((r) => ({ name: r.name, passwordHash: r.password_hash, roles: stringListOf(r.roles) }))
     const roles = this.auth.roles.all().map((r) => ({ name: r.name, permissions: { read: stringListOf(r.read), write: stringListOf(r.write) } }))
     const enabled = this.meta.get.get(metaKey.authEnabled)?.value ?? 0
@@ -39,7 +27,7 @@ export class SqliteAuthBackend {
     return { users, roles, enabled: enabled === 1 }
   }
 
-  putUser(user: AuthUserRecord): void {
+  putUser(user: User): void {
     this.auth.putUser.run(user.name, user.passwordHash, JSON.stringify(user.roles))
   }
 
@@ -47,7 +35,7 @@ export class SqliteAuthBackend {
     this.auth.deleteUser.run(name)
   }
 
-  putRole(role: AuthRoleRecord): void {
+  putRole(role: Role): void {
     this.auth.putRole.run(role.name, JSON.stringify(role.permissions.read), JSON.stringify(role.permissions.write))
   }
 

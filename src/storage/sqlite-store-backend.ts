@@ -1,8 +1,7 @@
 /**
  * The v2 tree and its event history in a member's database: the store's `StoreBackend`
  * (store/types.ts) over the `nodes` and `history` tables. The storage module may not import
- * the store, so the record types are restated here, field for field; `new Store(backend)`
- * type-checks because TypeScript compares shapes.
+ * the store; the rows' types come from the records module, which the store imports too.
  *
  * Keys are full cleaned paths ('/a/b'). Every node below directory D has a key that starts
  * with D + '/', and in UTF-8 byte order those keys are exactly the ones strictly between
@@ -11,52 +10,10 @@
  * children, so it comes first). For the root, D + '/' is just '/'.
  */
 import { assert } from '../lib/index.js'
+import { isAction, type HistoryRecord, type NodeRecord } from '../records/index.js'
 import { metaKey } from './schema.js'
 import type { ArborDatabase } from './database.js'
 import type { HistoryRow, NodeRow, Statements } from './statements.js'
-
-/** The store's node record (store/types.ts `NodeRecord`), restated. */
-export interface TreeRow {
-  readonly key: string
-  readonly dir: boolean
-  readonly value: string
-  readonly createdIndex: number
-  readonly modifiedIndex: number
-  readonly expiresAtMs: number | null
-}
-
-/** The store's actions (store/types.ts `Action`), restated. */
-export type EventAction =
-  | 'get'
-  | 'set'
-  | 'create'
-  | 'update'
-  | 'compareAndSwap'
-  | 'delete'
-  | 'compareAndDelete'
-  | 'expire'
-
-/** The store's history record (store/types.ts `HistoryRecord`), restated. */
-export interface EventRow {
-  readonly index: number
-  readonly action: EventAction
-  readonly key: string
-  readonly dir: boolean
-  readonly refresh: boolean
-  readonly json: string
-}
-
-/** Every `EventAction`, to check what is read back. */
-export const eventActions: ReadonlySet<string> = new Set<EventAction>([
-  'get',
-  'set',
-  'create',
-  'update',
-  'compareAndSwap',
-  'delete',
-  'compareAndDelete',
-  'expire',
-])
 
 /**
  * The store's backend on SQLite. Writes join the member loop's transaction when one is
@@ -79,10 +36,10 @@ export class SqliteStoreBackend {
     db.onReload(() => this.reload())
   }
 
-  getNode(key: string): TreeRow | undefined {
+  getNode(key: string): NodeRecord | undefined {
     assertNodeKey(key)
     const row = this.nodes.get.get(key)
-    return row === undefined ? undefined : toTreeRow(row)
+    return row === undefined ? undefined : toNodeRecord(row)
   }
 
   /**
@@ -91,14 +48,14 @@ export class SqliteStoreBackend {
    * inside a child's subtree, jumps past that subtree (child + '0'). One indexed read per
    * child, and one per child directory that holds anything.
    */
-  children(dirKey: string): TreeRow[] {
+  children(dirKey: string): NodeRecord[] {
     const { after, before } = rangeBelow(dirKey)
-    const out: TreeRow[] = []
+    const out: NodeRecord[] = []
     let row = this.nodes.firstAfter.get(after, before)
     while (row !== undefined) {
       const slash = row.key.indexOf('/', after.length)
       if (slash === -1) {
-        out.push(toTreeRow(row))
+        out.push(toNodeRecord(row))
         row = this.nodes.firstAfter.get(row.key, before)
       } else {
         row = this.nodes.firstFrom.get(row.key.slice(0, slash) + '0', before)
@@ -107,12 +64,12 @@ export class SqliteStoreBackend {
     return out
   }
 
-  descendants(dirKey: string): TreeRow[] {
+  descendants(dirKey: string): NodeRecord[] {
     const range = rangeBelow(dirKey)
-    return this.nodes.between.all(range.after, range.before).map(toTreeRow)
+    return this.nodes.between.all(range.after, range.before).map(toNodeRecord)
   }
 
-  putNode(node: TreeRow): void {
+  putNode(node: NodeRecord): void {
     assertNodeKey(node.key)
     assert(!node.dir || node.value === '', `putNode: directory ${node.key} has a value`)
     assert(node.createdIndex <= node.modifiedIndex, `putNode: ${node.key} created after modified`)
@@ -142,12 +99,12 @@ export class SqliteStoreBackend {
     return this.nodes.earliestExpiration.get()?.ms ?? undefined
   }
 
-  expiredBy(timeMs: number, limit = Number.POSITIVE_INFINITY): TreeRow[] {
+  expiredBy(timeMs: number, limit = Number.POSITIVE_INFINITY): NodeRecord[] {
     assert(limit >= 0, 'expiredBy: limit must not be negative')
-    return this.nodes.expiredBy.all(timeMs, Number.isFinite(limit) ? limit : -1).map(toTreeRow)
+    return this.nodes.expiredBy.all(timeMs, Number.isFinite(limit) ? limit : -1).map(toNodeRecord)
   }
 
-  appendEvent(record: EventRow): void {
+  appendEvent(record: HistoryRecord): void {
     assert(record.index === this.lastIndex + 1, `appendEvent: index ${record.index} after ${this.lastIndex}`)
     this.history.insert.run(
       record.index,
@@ -160,9 +117,9 @@ export class SqliteStoreBackend {
     this.lastIndex = record.index
   }
 
-  eventsFrom(fromIndex: number, limit: number): EventRow[] {
+  eventsFrom(fromIndex: number, limit: number): HistoryRecord[] {
     assert(limit >= 0, `eventsFrom: negative limit ${limit}`)
-    const events = this.history.from.all(fromIndex, limit).map(toEventRow)
+    const events = this.history.from.all(fromIndex, limit).map(toHistoryRecord)
     for (let i = 0; i < events.length; i++) {
       const event = events[i]
       assert(event !== undefined, 'hole in events')
@@ -223,7 +180,7 @@ function assertNodeKey(key: string): void {
   assert(!key.endsWith('/'), `key ${key} ends with '/'`)
 }
 
-function toTreeRow(row: NodeRow): TreeRow {
+function toNodeRecord(row: NodeRow): NodeRecord {
   return {
     key: row.key,
     dir: row.dir === 1,
@@ -234,11 +191,12 @@ function toTreeRow(row: NodeRow): TreeRow {
   }
 }
 
-function toEventRow(row: HistoryRow): EventRow {
-  assert(eventActions.has(row.action), `history ${row.idx}: unknown action ${row.action}`)
+function toHistoryRecord(row: HistoryRow): HistoryRecord {
+  const action = row.action
+  assert(isAction(action), `history ${row.idx}: unknown action ${action}`)
   return {
     index: row.idx,
-    action: row.action as EventAction,
+    action,
     key: row.key,
     dir: row.dir === 1,
     refresh: row.refresh === 1,

@@ -4,8 +4,8 @@
  * 3.4's v2 store semantics (spec v2-api.md §3, §4, §7-§11) over a `StoreBackend`.
  * Synchronous and deterministic: no clock, no I/O, no promises; time is an argument, and
  * watcher notifications wait for `flushNotifications()` (after the member loop commits).
- * Modelled on etcd server/etcdserver/api/v2store. Imports: lib, v2error. Never imports
- * node:*, better-sqlite3, undici or fastify.
+ * Modelled on etcd server/etcdserver/api/v2store. Imports: lib, v2error, records (the tree's
+ * row types, re-exported here). Never imports node:*, better-sqlite3, undici or fastify.
  */
 export { Store } from './store.js'
 export { MemoryStoreBackend } from './memory-backend.js'

@@ -1,53 +1,16 @@
 /**
- * Shapes of the v2 store: the rows of the tree, the events, the requests applied from the
- * log, and the backend the store reads and writes through (ARCHITECTURE.md, "The tree lives
- * in SQLite"). Source: etcd server/etcdserver/api/v2store (node.go, event.go, store.go).
+ * Shapes of the v2 store: the events, the requests applied from the log, and the backend the
+ * store reads and writes through (ARCHITECTURE.md, "The tree lives in SQLite"). Source: etcd
+ * server/etcdserver/api/v2store (event.go, store.go).
  */
 
-/** Count of store changes: `X-Etcd-Index`, `modifiedIndex`. 0 for an empty store. */
-export type EtcdIndex = number
+import type { Action, EtcdIndex, HistoryRecord, NodeRecord } from '../records/index.js'
 
 /**
- * One node of the tree as stored. `key` is the full cleaned path ('/a/b'); the root is '/'
- * and is never stored (it always exists, as an index-less directory).
+ * The tree's rows (`NodeRecord`, `HistoryRecord`, `Action`, `EtcdIndex`) live in the records
+ * module, which storage imports too; they are re-exported here for the store's users.
  */
-export interface NodeRecord {
-  readonly key: string
-  readonly dir: boolean
-  /** The value of a file; '' for directories. */
-  readonly value: string
-  readonly createdIndex: EtcdIndex
-  readonly modifiedIndex: EtcdIndex
-  /** Absolute expiry in ms since the epoch; null for a permanent node. */
-  readonly expiresAtMs: number | null
-}
-
-/** The actions etcd reports (spec §4.1). */
-export type Action =
-  | 'get'
-  | 'set'
-  | 'create'
-  | 'update'
-  | 'compareAndSwap'
-  | 'delete'
-  | 'compareAndDelete'
-  | 'expire'
-
-/**
- * One applied change as kept in the event history (etcd's 1000-event window, spec §11.6).
- * `json` is the event body exactly as answered (with its trailing '\n'; ttl values frozen).
- */
-export interface HistoryRecord {
-  readonly index: EtcdIndex
-  readonly action: Action
-  /** The event's node key ('/a/b'). */
-  readonly key: string
-  /** The event's node is a directory (a directory's delete/expire also reaches watchers below it). */
-  readonly dir: boolean
-  /** A refresh: kept in history, never delivered to watchers (spec §9.4). */
-  readonly refresh: boolean
-  readonly json: string
-}
+export type { Action, EtcdIndex, HistoryRecord, NodeRecord } from '../records/index.js'
 
 /**
  * Where the store keeps its tree and history. Implementations: `MemoryStoreBackend`

@@ -12,7 +12,7 @@ import { SeededRng, systemClock } from '../../lib/index.js'
 import { RawNode } from '../../raft/index.js'
 import { Member, type MemberInfo, type MemberStorage } from '../../server/index.js'
 import { SqliteAuthBackend, SqliteStoreBackend, StateStager, openStateReader } from '../../storage/index.js'
-import { AuthStore } from '../../auth/index.js'
+import { AuthStore, Authenticator } from '../../auth/index.js'
 import { PeerTransport, buildPeerApp, peerAppDefaults, raftBodyBytesFor, transportDefaults } from '../../transport/index.js'
 import { Store } from '../../store/index.js'
 import { openMember, type OpenedMember } from '../bootstrap.js'
@@ -93,9 +93,16 @@ async function run(config: MemberConfig, warnings: readonly string[]): Promise<v
       : {}),
   })
   const snapshots = snapshotSourceOf(opened.db, config.dataDir)
+  // One credential checker per member, shared by all its client listeners as the metrics
+  // are: a credential verified on one is trusted on the others, within one cache's limits.
+  const authenticator = new Authenticator(
+    member.auth,
+    { cacheTtlMs: config.authCacheTtlMs, cacheEntriesMax: config.authCacheEntriesMax },
+    () => member.nowMs(),
+  )
   const apps = config.listenClientUrls.map((url) => {
     const https = isHttpsUrl(url) ? tls.client?.current().server : undefined
-    return { address: bindAddressOf(url), app: buildApp(member, { ...httpSettingsOf(config), ...(https === undefined ? {} : { tls: https }) }, logger, metrics, { snapshots }), https: https !== undefined }
+    return { address: bindAddressOf(url), app: buildApp(member, { ...httpSettingsOf(config), ...(https === undefined ? {} : { tls: https }) }, logger, metrics, { snapshots, authenticator }), https: https !== undefined }
   })
   // A changed certificate is installed on each TLS listener; connections already open keep
   // theirs, the next handshake uses the new one.
@@ -280,11 +287,7 @@ function httpSettingsOf(config: MemberConfig) {
     keepAliveTimeoutMs: config.keepAliveTimeoutMs,
     headerBytesMax: config.headerBytesMax,
     hostWhitelist: config.hostWhitelist,
-    auth: {
-      guestAccess: config.authGuestAccess,
-      credentialCacheTtlMs: config.authCacheTtlMs,
-      credentialCacheEntriesMax: config.authCacheEntriesMax,
-    },
+    auth: { guestAccess: config.authGuestAccess },
   }
 }
 
