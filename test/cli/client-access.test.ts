@@ -3,7 +3,8 @@
  * a side's own flag wins over the shared one, the v2 spellings are the same flags, the
  * password is what follows the first ":" (else the first environment variable set), a
  * missing password or half a certificate pair is one clear error, and a 401 becomes a line
- * that names the user and the member's words but never the password.
+ * that names the user and the member's words but never the password; a password typed into
+ * a URL or a mistyped option is masked in usage errors.
  *
  * Method: the functions of src/cli/client-access.ts called directly with parsed-option
  * objects as commander builds them; no member (the e2e test client-access.test.ts covers the
@@ -13,6 +14,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { HttpStatusError, V2ClientError } from '../../src/client/index.js'
 import { AccessError, accessFlagsOf, describeAccessFailure, readAccess, type AccessFlags } from '../../src/cli/client-access.js'
+import { maskPasswords, parseEndpoint } from '../../src/cli/command-usage.js'
 
 const none = { insecureSkipTlsVerify: false }
 
@@ -117,4 +119,24 @@ test('a 401 names the user and the member’s words, never the password', async 
   const anonymous = await describeAccessFailure(refusedSnapshot, { flags: none }, endpoint)
   assert.equal(anonymous, 'http://127.0.0.1:2379 requires credentials (401: Insufficient credentials): give --user USER[:PASSWORD]')
   assert.equal(await describeAccessFailure(new V2ClientError(100, 'Key not found', '/k', 3, 404), { flags: none }, endpoint), undefined)
+})
+
+const maskCases = [
+  { text: "argument 'http://root:pw@127.0.0.1:2379' is invalid", want: "argument 'http://***@127.0.0.1:2379' is invalid" },
+  { text: "argument 'https://root@h:1' is invalid", want: "argument 'https://***@h:1' is invalid" },
+  { text: "unknown option '--usr=root:pw'", want: "unknown option '--usr=root:***'" },
+  { text: "unknown option '--to-usr=root:p:w'", want: "unknown option '--to-usr=root:***'" },
+  { text: "unknown option '--endpoint=http://h:1'", want: "unknown option '--endpoint=http://h:1'" },
+  { text: "unknown option '--usr' (Did you mean --user?)", want: "unknown option '--usr' (Did you mean --user?)" },
+]
+for (const c of maskCases) {
+  test(`maskPasswords: ${c.text}`, () => assert.equal(maskPasswords(c.text), c.want))
+}
+
+test('an endpoint URL with a user or password is refused without echoing it', () => {
+  assert.throws(() => parseEndpoint('http://root:pw@127.0.0.1:2379'), (error: Error) => {
+    assert.equal(error.message, 'http://127.0.0.1:2379: give the user and password with --user, not in the URL')
+    return true
+  })
+  assert.equal(parseEndpoint('https://127.0.0.1:2379/v2'), 'https://127.0.0.1:2379')
 })

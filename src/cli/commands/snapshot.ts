@@ -18,6 +18,7 @@ import { parseInitialCluster, splitUrlList } from '../../config/index.js'
 import { clusterIdOf, memberIdOf } from '../../server/index.js'
 import { BackupFileError, backupChecksumBytes, readBackupStatus, restoreBackupFile, type BackupStatus } from '../../storage/index.js'
 import { databaseFileName } from '../bootstrap.js'
+import { maskPasswords } from '../command-usage.js'
 import { AccessError, accessFlagsOf, addAccessOptions, clientAccessOf, describeAccessFailure, passwordVariable, readAccess, type Access } from '../client-access.js'
 
 /** A failure the user can act on: printed as one line, exit 1. */
@@ -68,7 +69,7 @@ export async function runSnapshotCommand(argv: readonly string[]): Promise<numbe
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return 0
-      process.stderr.write(`arbor snapshot: ${error.message.replace(/^error: /, '').split('\n')[0]}\n`)
+      process.stderr.write(`arbor snapshot: ${maskPasswords(error.message.replace(/^error: /, '').split('\n')[0] ?? '')}\n`)
       return 2
     }
     if (error instanceof CommandFailed || error instanceof BackupFileError) {
@@ -89,6 +90,11 @@ function usage(message: string): CommanderError {
  */
 async function save(file: string, endpoints: readonly string[], flags: object): Promise<void> {
   if (endpoints.length === 0) throw usage('--endpoints is empty')
+  for (const endpoint of endpoints) {
+    if (URL.canParse(endpoint) && (new URL(endpoint).username !== '' || new URL(endpoint).password !== '')) {
+      throw usage(`${new URL(endpoint).origin}: give the user and password with --user, not in the URL`)
+    }
+  }
   let access: Access
   try {
     access = await readAccess(accessFlagsOf(flags), [passwordVariable], endpoints.join(','))
