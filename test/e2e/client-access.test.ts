@@ -1,18 +1,21 @@
 /**
  * Goal: the client commands reach secured members with etcdctl's flags. Against a member with
  * v2 auth on, `snapshot save`, `export`, `import` and `migrate --to-user` work with `--user`
- * (or `--username`, or the password from ARBOR_PASSWORD) and fail without it, or with a wrong
+ * (or `--username`, the password from ARBOR_PASSWORD, or typed at a terminal prompt that does
+ * not echo it) and fail without it, or with a wrong
  * password, with one line that says the credentials are missing or refused and never shows
  * the password. Against https members, `export --cacert` works and fails clearly without the
  * CA; a member with `--client-cert-auth` needs `--cert/--key`, and one from another CA is refused.
  *
  * Method: three one-member arbors from source on loopback, started once for the file: plain
  * http with auth enabled (root), https, and https with `--client-cert-auth`; throwaway
- * certificates from test/support/tls-certs.ts; the `arbor` command as a child process; trees
- * read back over HTTP with the test's own requests.
+ * certificates from test/support/tls-certs.ts; the `arbor` command as a child process (on a
+ * pseudo-terminal made by util-linux `script` for the prompt); trees read back over HTTP with
+ * the test's own requests.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { spawn } from 'node:child_process'
+import { join, resolve } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { request } from 'undici'
@@ -20,6 +23,7 @@ import { removeDir, startArbor, tempDir, tlsAgent, type ArborProcess } from '../
 import { runArbor, type CliRun } from '../support/arbor-cli.js'
 import { makeCa, makeLeaf, type CertFiles, type TestCa } from '../support/tls-certs.js'
 
+const mainTs = resolve(import.meta.dirname, '../../src/cli/main.ts')
 const rootPassword = 'r00t-Secret'
 const wrongPassword = 'not-the-Password'
 const rootAuthorization = `Basic ${Buffer.from(`root:${rootPassword}`).toString('base64')}`
@@ -42,6 +46,34 @@ function envWith(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 function arbor(args: readonly string[], io: { stdinFile?: string; stdoutFile?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
   return runArbor(args, { timeoutMs: 30_000, env: envWith(), ...io })
+}
+
+/**
+ * Runs `arbor <args>` on a pseudo-terminal (util-linux `script`), types `answer` and Enter
+ * once `prompt` has been printed, and returns everything the terminal showed.
+ */
+async function onTerminal(args: readonly string[], prompt: string, answer: string): Promise<{ code: number | null; output: string }> {
+  const quote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`
+  const command = [process.execPath, '--import', 'tsx', mainTs, ...args].map(quote).join(' ')
+  const child = spawn('script', ['--quiet', '--return', '--command', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: envWith() })
+  let output = ''
+  let answered = false
+  const onOutput = (chunk: Buffer): void => {
+    output += chunk.toString()
+    if (!answered && output.includes(prompt)) {
+      answered = true
+      child.stdin.write(`${answer}\r`)
+    }
+  }
+  child.stdout.on('data', onOutput)
+  child.stderr.on('data', onOutput)
+  const timer = setTimeout(() => {
+    if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL')
+  }, 30_000)
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
+  clearTimeout(timer)
+  child.stdin.destroy()
+  return { code, output }
 }
 
 /** Asserts a run failed with `code` and one stderr line matching `pattern`, no password in it. */
@@ -162,6 +194,14 @@ describe('against a member with v2 auth on', () => {
     assert.equal((await asRoot('GET', '/v2/keys/anonymous')).status, 404, 'nothing was written')
     const exported = await arbor(['export', '--endpoints', secured.clientUrl, '--user', `root:${wrongPassword}`])
     assertOneLineFailure(exported, 1, /^arbor export: http:\/\/127\.0\.0\.1:\d+ refused the credentials of user "root" \(110: The request requires user authentication/)
+  })
+
+  test('--user without a password asks for it on a terminal, without echoing it', async () => {
+    const run = await onTerminal(['export', '--endpoints', secured.clientUrl, '--user', 'root'], 'Password of root at ', rootPassword)
+    assert.equal(run.code, 0, run.output)
+    assert.match(run.output, /"format":"arbor-export"/)
+    assert.match(run.output, /arbor export: wrote \d+ keys/)
+    assert(!run.output.includes(rootPassword), `the password is not echoed: ${run.output}`)
   })
 
   test('--user without a password, no ARBOR_PASSWORD and no terminal is bad usage (exit 2), asked before anything is sent', async () => {
