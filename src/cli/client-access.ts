@@ -235,7 +235,8 @@ export async function describeAccessFailure(error: unknown, access: Access, endp
   if (!https) return `${endpoint} closed the connection without an answer (if the member serves TLS, use an https:// URL)`
   // The connection closed with no answer: ask again with a bare TLS socket, which hears the alert.
   const probe = await probeTls(endpoint, access.tls ?? {})
-  if (probe === 'answered') return undefined
+  // Only a closed TLS session or an alert tells of the certificate (not a refused connection).
+  if (probe !== 'closed' && !probe.startsWith('ERR_SSL_')) return undefined
   if (access.flags.cert !== undefined) {
     return `TLS connection to ${endpoint} refused: the member did not accept the client certificate --cert ${access.flags.cert} (is it signed by the member's --trusted-ca-file?)`
   }
