@@ -46,13 +46,24 @@ export function parseCommand<T>(program: Command, argv: readonly string[]): Pars
   return { kind: 'parsed', options: program.opts<T & Record<string, unknown>>(), args: program.args }
 }
 
-/** Writes `arbor <name>: <message>` (one line) and returns exit code 2. */
+/** Writes `arbor <name>: <message>` (one line, passwords masked) and returns exit code 2. */
 export function usageError(programName: string, message: string): { kind: 'exit'; code: number } {
-  process.stderr.write(`${programName}: ${message.replace(/\s*\n\s*/g, ' ').trim()}\n`)
+  process.stderr.write(`${programName}: ${maskPasswords(message.replace(/\s*\n\s*/g, ' ').trim())}\n`)
   return { kind: 'exit', code: exitCodes.usage }
 }
 
-/** Option parser: an http(s) URL; its origin (`http://host:port`) is kept. */
+/**
+ * `text` with the passwords it may echo from the command line masked: a URL's
+ * `user:password@`, and what follows the first `:` of an `--option=value` word that is not
+ * a URL (commander repeats a bad word as it was typed: `unknown option '--usr=root:pw'`).
+ */
+export function maskPasswords(text: string): string {
+  return text
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@'"]*@/gi, '$1***@')
+    .replace(/(--[\w-]+=[^\s:'"]*):(?!\/\/)[^\s'"]*/g, '$1:***')
+}
+
+/** Option parser: an http(s) URL without credentials; its origin (`http://host:port`) is kept. */
 export function parseEndpoint(value: string): string {
   let url: URL
   try {
@@ -61,6 +72,8 @@ export function parseEndpoint(value: string): string {
     throw new InvalidArgumentError(`"${value}" is not a URL (http://host:port)`)
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError(`"${value}" is not an http or https URL`)
+  // Credentials in a URL would be dropped silently (and echoed in messages): refuse them, unprinted.
+  if (url.username !== '' || url.password !== '') throw new InvalidArgumentError(`${url.origin}: give the user and password with --user, not in the URL`)
   return url.origin
 }
 

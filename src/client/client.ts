@@ -1,6 +1,8 @@
 /**
  * A small typed client of the v2 keys API (arbor's, and etcd's: the same wire). One undici
- * pool per endpoint; every call is one request; a non-2xx answer becomes a typed error.
+ * pool per endpoint (connections are kept and reused, TLS ones too); every call is one
+ * request; a non-2xx answer becomes a typed error. With credentials, every request carries
+ * them as HTTP Basic, as etcd's v2 auth expects (spec v2-auth-and-security.md).
  */
 import { Pool, type Dispatcher } from 'undici'
 import { assert } from '../lib/index.js'
@@ -9,19 +11,72 @@ import { RequestFailedError, errorFromResponse } from './errors.js'
 import type { KeysResult, NodeView } from './types.js'
 
 /**
- * How to reach one member. Authentication (`username`/`password`, sent as HTTP Basic) and TLS
- * (CA, client certificate and key, handed to undici's connector) will be added here.
+ * A user of etcd's v2 auth. Sent as `Authorization: Basic base64(username:password)` on every
+ * request; etcd (and arbor) check it on each one, there is no session. Over http:// the
+ * password crosses the network readable: use an https:// endpoint where that matters.
+ * Invariant: `username` holds no `:` (Basic cannot carry one; the password may).
  */
+export interface Credentials {
+  readonly username: string
+  readonly password: string
+}
+
+/**
+ * TLS towards an https:// endpoint, as PEM text or bytes (the client imports undici only, so
+ * it reads no file: a caller reads them). Ignored for an http:// endpoint.
+ */
+export interface ClientTls {
+  /** CA certificates (PEM) that sign the member's certificate, trusted instead of Node's list;
+   *  undefined: Node's built-in list (a public CA). */
+  readonly ca?: string | Buffer
+  /** Client certificate (PEM), for a member started with `--client-cert-auth`; needs `key`. */
+  readonly cert?: string | Buffer
+  /** The private key (PEM) of `cert`. */
+  readonly key?: string | Buffer
+  /** Accept any server certificate, unchecked (etcdctl's `--insecure-skip-tls-verify`). The
+   *  connection is still encrypted, but anyone in between can read it: tests and emergencies. */
+  readonly insecureSkipVerify?: boolean
+}
+
+/** How to reach one member. */
 export interface ClientOptions {
-  /** The member's client URL, `http://host:port` (a path, if any, is ignored). */
+  /** The member's client URL, `http://host:port` or `https://host:port` (a path, if any, is ignored). */
   readonly endpoint: string
   /** Connections kept to the endpoint: the most requests in flight at once. */
   readonly connections: number
   /** Time allowed for an answer's headers, then between two pieces of its body (ms). */
   readonly requestTimeoutMs: number
-  /** Sends the requests through this dispatcher instead of a pool of its own (tests: MockAgent). */
+  /** Sent with every request; undefined: none (etcd's guest, or auth off). */
+  readonly credentials?: Credentials
+  /** For an https:// endpoint; undefined: Node's defaults (its CA list, no client certificate). */
+  readonly tls?: ClientTls
+  /** Sends the requests through this dispatcher instead of a pool of its own (tests: MockAgent);
+   *  `tls` is then the dispatcher's business, `credentials` are still sent. */
   readonly dispatcher?: Dispatcher
 }
+
+/**
+ * The `Authorization` header of `credentials`: HTTP Basic (RFC 7617), UTF-8.
+ * @throws RangeError when the user name holds a `:` (the member would split it there).
+ */
+export function basicAuthorization(credentials: Credentials): string {
+  if (credentials.username.includes(':')) throw new RangeError('a user name cannot hold ":" (HTTP Basic splits user and password there)')
+  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString('base64')}`
+}
+
+/** What a snapshot download answered: the member's headers and the file's bytes as a stream. */
+export interface SnapshotDownload {
+  /** Length of the file in bytes (`content-length`); undefined when the member did not say. */
+  readonly bytes: number | undefined
+  /** `x-arbor-snapshot-index` and `x-arbor-snapshot-sha256` ('' when absent). */
+  readonly appliedIndex: string
+  readonly sha256: string
+  /** The file's bytes; read it to the end or destroy it, or the connection stays busy. */
+  readonly body: Dispatcher.ResponseData['body']
+}
+
+/** Where arbor serves a copy of its database (arbor only; root only while auth is on). */
+export const snapshotPath = '/arbor/v1/snapshot'
 
 /** Settings a command may start from. */
 export const clientDefaults = {
@@ -53,12 +108,16 @@ export class ArborClient {
   readonly #dispatcher: Dispatcher
   readonly #owned: boolean
   readonly #timeoutMs: number
+  /** Headers every request carries: the credentials, when there are some. */
+  readonly #headers: Readonly<Record<string, string>>
 
   constructor(options: ClientOptions) {
     assert(options.connections >= 1)
     assert(options.requestTimeoutMs > 0)
-    this.#origin = new URL(options.endpoint).origin
+    const url = new URL(options.endpoint)
+    this.#origin = url.origin
     this.#timeoutMs = options.requestTimeoutMs
+    this.#headers = options.credentials === undefined ? {} : { authorization: basicAuthorization(options.credentials) }
     this.#owned = options.dispatcher === undefined
     this.#dispatcher =
       options.dispatcher ??
@@ -66,6 +125,7 @@ export class ArborClient {
         connections: options.connections,
         headersTimeout: options.requestTimeoutMs,
         bodyTimeout: options.requestTimeoutMs,
+        ...(url.protocol === 'https:' && options.tls !== undefined ? { connect: connectOptionsOf(options.tls) } : {}),
       })
   }
 
@@ -157,6 +217,29 @@ export class ArborClient {
     return this.request('DELETE', key, query, undefined)
   }
 
+  /**
+   * Downloads a copy of the member's database (`GET /arbor/v1/snapshot`, arbor only; only
+   * root may while auth is on). The caller reads `body` to the end and checks the length and
+   * checksum against the file's own (see `arbor snapshot save`).
+   * @param timeoutMs time allowed for the headers, then between two chunks of the body.
+   * @throws V2ClientError or HttpStatusError for an answer other than 200 (401: credentials
+   *         missing or refused), RequestFailedError when no answer came.
+   */
+  async snapshot(timeoutMs: number = this.#timeoutMs): Promise<SnapshotDownload> {
+    const response = await this.send('GET', snapshotPath, undefined, timeoutMs)
+    if (response.statusCode !== 200) {
+      const text = await response.body.text().catch(() => '')
+      throw errorFromResponse(response.statusCode, text)
+    }
+    const length = headerOf(response.headers['content-length'])
+    return {
+      bytes: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
+      appliedIndex: headerOf(response.headers['x-arbor-snapshot-index']) ?? '',
+      sha256: headerOf(response.headers['x-arbor-snapshot-sha256']) ?? '',
+      body: response.body,
+    }
+  }
+
   /** Closes the connections (when the client made its own pool). */
   async close(): Promise<void> {
     if (this.#owned) await this.#dispatcher.close()
@@ -176,18 +259,9 @@ export class ArborClient {
     timeoutMs: number = this.#timeoutMs,
   ): Promise<KeysResult> {
     const search = query.size === 0 ? '' : `?${query.toString()}`
-    let response: Dispatcher.ResponseData
+    const response = await this.send(method, keysPath(key) + search, form, timeoutMs)
     let text: string
     try {
-      response = await this.#dispatcher.request({
-        origin: this.#origin,
-        path: keysPath(key) + search,
-        method,
-        headers: form === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' },
-        body: form === undefined ? null : form.toString(),
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      })
       text = await response.body.text()
     } catch (error) {
       throw new RequestFailedError(this.#origin, { cause: error })
@@ -195,6 +269,42 @@ export class ArborClient {
     if (response.statusCode < 200 || response.statusCode > 299) throw errorFromResponse(response.statusCode, text)
     return decodeKeysResult(text, etcdIndexOf(response.headers['x-etcd-index']))
   }
+
+  /**
+   * Sends one request with the client's headers and waits for the answer's headers.
+   * @throws RequestFailedError when no answer came (refused, reset, TLS handshake failed, timed out).
+   */
+  private async send(method: 'GET' | 'PUT' | 'DELETE', path: string, form: URLSearchParams | undefined, timeoutMs: number): Promise<Dispatcher.ResponseData> {
+    try {
+      return await this.#dispatcher.request({
+        origin: this.#origin,
+        path,
+        method,
+        headers: form === undefined ? this.#headers : { ...this.#headers, 'content-type': 'application/x-www-form-urlencoded' },
+        body: form === undefined ? null : form.toString(),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      })
+    } catch (error) {
+      throw new RequestFailedError(this.#origin, { cause: error })
+    }
+  }
+}
+
+/** undici's connect options (`tls.connect`) for `tls`. */
+function connectOptionsOf(tls: ClientTls): { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized: boolean } {
+  assert((tls.cert === undefined) === (tls.key === undefined))
+  return {
+    ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+    ...(tls.cert === undefined ? {} : { cert: tls.cert }),
+    ...(tls.key === undefined ? {} : { key: tls.key }),
+    rejectUnauthorized: tls.insecureSkipVerify !== true,
+  }
+}
+
+/** A header's first value. */
+function headerOf(header: string | string[] | undefined): string | undefined {
+  return Array.isArray(header) ? header[0] : header
 }
 
 /**
@@ -208,7 +318,7 @@ export function keysPath(key: string): string {
 
 /** The `X-Etcd-Index` header as a number, or undefined when absent or not a number. */
 function etcdIndexOf(header: string | string[] | undefined): number | undefined {
-  const value = Array.isArray(header) ? header[0] : header
+  const value = headerOf(header)
   if (value === undefined || !/^\d+$/.test(value)) return undefined
   return Number(value)
 }

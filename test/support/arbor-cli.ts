@@ -22,11 +22,15 @@ const mainTs = resolve(import.meta.dirname, '../../src/cli/main.ts')
  * Runs `arbor <args>` to its end (SIGKILL after `timeoutMs`, by PID).
  * @param io.stdinFile  a file to give as stdin (none: stdin is closed at once).
  * @param io.stdoutFile a file to write stdout to (none: stdout is kept in `stdout`).
+ * @param io.env        the child's environment (none: this process's).
  */
-export async function runArbor(args: readonly string[], io: { stdinFile?: string; stdoutFile?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+export async function runArbor(
+  args: readonly string[],
+  io: { stdinFile?: string; stdoutFile?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliRun> {
   const stdin = io.stdinFile === undefined ? 'ignore' : openSync(io.stdinFile, 'r')
   const stdout = io.stdoutFile === undefined ? 'pipe' : openSync(io.stdoutFile, 'w')
-  const child = spawn(process.execPath, ['--import', 'tsx', mainTs, ...args], { stdio: [stdin, stdout, 'pipe'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', mainTs, ...args], { stdio: [stdin, stdout, 'pipe'], env: io.env ?? process.env })
   if (typeof stdin === 'number') closeSync(stdin)
   if (typeof stdout === 'number') closeSync(stdout)
   let out = ''

@@ -1,13 +1,16 @@
 /**
- * `arbor export [--endpoints URL] [--prefix /x] [--hidden KEY]...`: writes a member's tree (or
+ * `arbor export [--endpoints URL] [--user U[:P]] [--cacert F] [--cert F --key F] [--prefix /x]
+ * [--hidden KEY]...`: writes a member's tree (or
  * a subtree) to stdout as JSON lines (node-lines.ts; README, "Moving from etcd"): a header,
  * then one node per line, parents before children. The tree is read one directory listing at
  * a time and each listing's lines are written before the next is asked for, waiting while
  * stdout is full, so memory holds one directory whatever the tree's size. Hidden nodes are
  * never listed by the v2 API: name them with `--hidden`, or let `--hidden-from-history` find
- * those the member's last 1000 events name. Exit 0 done, 1 failed, 2 bad usage.
+ * those the member's last 1000 events name. Credentials and TLS: client-access.ts.
+ * Exit 0 done, 1 failed, 2 bad usage.
  */
 import { ArborClient, clientDefaults, hiddenRootsInHistory, isClientError, isV2Error, v2ErrorCodes, walkTree } from '../../client/index.js'
+import { addAccessOptions, clientAccessOf, describeAccessFailure, passwordVariable, readAccessOrUsage } from '../client-access.js'
 import { collectKey, exitCodes, integerIn, newCommand, parseCommand, parseEndpoints, parseKey } from '../command-usage.js'
 import { encodeHeaderLine, encodeNodeLine } from '../node-lines.js'
 
@@ -33,10 +36,14 @@ export async function runExportCommand(argv: readonly string[]): Promise<number>
     .option('--hidden <key>', 'also export this hidden key or directory (repeatable; listings never show hidden nodes)', collectKey, [])
     .option('--hidden-from-history', "also export the hidden nodes named by the member's last 1000 events")
     .option('--timeout-ms <ms>', 'time allowed for each request', integerIn(1, 3_600_000), clientDefaults.requestTimeoutMs)
+  addAccessOptions(program, 'the member')
   const parsed = parseCommand<ExportOptions>(program, argv)
   if (parsed.kind === 'exit') return parsed.code
   const options = parsed.options
-  const client = new ArborClient({ endpoint: options.endpoints, connections: 1, requestTimeoutMs: options.timeoutMs })
+  const read = await readAccessOrUsage('arbor export', options, undefined, [passwordVariable], options.endpoints)
+  if (read.kind === 'exit') return read.code
+  const access = read.access
+  const client = new ArborClient({ endpoint: options.endpoints, connections: 1, requestTimeoutMs: options.timeoutMs, ...clientAccessOf(access) })
   // Write errors reach writeOut's callback; this listener keeps them from also being thrown as events.
   const ignore = (): void => {}
   process.stdout.on('error', ignore)
@@ -50,7 +57,7 @@ export async function runExportCommand(argv: readonly string[]): Promise<number>
       return exitCodes.failed
     }
     if (!isClientError(error)) throw error
-    process.stderr.write(`arbor export: ${error.message}\n`)
+    process.stderr.write(`arbor export: ${(await describeAccessFailure(error, access, options.endpoints)) ?? error.message}\n`)
     return exitCodes.failed
   } finally {
     process.stdout.off('error', ignore)

@@ -1,17 +1,19 @@
 /**
- * `arbor import [--endpoints URL] [FILE]`: writes the nodes of an export (node-lines.ts; FILE,
+ * `arbor import [--endpoints URL] [--user U[:P]] [--cacert F] [--cert F --key F] [FILE]`: writes the nodes of an export (node-lines.ts; FILE,
  * or stdin without one) into a member. Lines are read as a stream and written with at most
  * `--concurrency` requests in flight, so any size passes through bounded memory. A directory
  * line is written (and waited for) before the lines after it, so that its children never
  * create it without its TTL. Keys are plain sets, so importing the same file twice gives the
  * same tree; a directory already there keeps its children and takes the line's TTL. TTLs
- * count from the import: a line's `ttl` is the time that was left at export.
+ * count from the import: a line's `ttl` is the time that was left at export. Credentials and
+ * TLS: client-access.ts.
  * Exit 0 done, 1 on a line out of format (the lines before it are written), a conflict or an
  * error, 2 on bad usage.
  */
 import { createReadStream } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { ArborClient, clientDefaults, isClientError, isV2Error, v2ErrorCodes } from '../../client/index.js'
+import { addAccessOptions, clientAccessOf, describeAccessFailure, passwordVariable, readAccessOrUsage } from '../client-access.js'
 import { exitCodes, integerIn, newCommand, parseCommand, parseEndpoints, usageError } from '../command-usage.js'
 import { Inflight } from '../inflight.js'
 import { NodeLineError, parseExportLines, type ExportedNode } from '../node-lines.js'
@@ -41,9 +43,13 @@ export async function runImportCommand(argv: readonly string[]): Promise<number>
     .option('--endpoints <urls>', 'client URL of the member to write (of a comma-separated list, the first)', parseEndpoints, endpointDefault)
     .option('--concurrency <n>', 'writes in flight at once', integerIn(1, 1024), clientDefaults.connections)
     .option('--timeout-ms <ms>', 'time allowed for each request', integerIn(1, 3_600_000), clientDefaults.requestTimeoutMs)
+  addAccessOptions(program, 'the member')
   const parsed = parseCommand<ImportOptions>(program, argv)
   if (parsed.kind === 'exit') return parsed.code
   const options = parsed.options
+  const read = await readAccessOrUsage('arbor import', options, undefined, [passwordVariable], options.endpoints)
+  if (read.kind === 'exit') return read.code
+  const access = read.access
   const file = parsed.args[0]
   const input = file === undefined ? process.stdin : createReadStream(file)
   const opened = await new Promise<Error | undefined>((resolve) => {
@@ -52,7 +58,7 @@ export async function runImportCommand(argv: readonly string[]): Promise<number>
     input.once('readable', () => resolve(undefined))
   })
   if (opened !== undefined) return usageError('arbor import', `cannot read ${file}: ${opened.message}`).code
-  const client = new ArborClient({ endpoint: options.endpoints, connections: options.concurrency, requestTimeoutMs: options.timeoutMs })
+  const client = new ArborClient({ endpoint: options.endpoints, connections: options.concurrency, requestTimeoutMs: options.timeoutMs, ...clientAccessOf(access) })
   const counts: ImportCounts = { keys: 0, dirs: 0, withTtl: 0, dirsExisting: 0, conflicts: 0 }
   const problems: string[] = []
   let code: number = exitCodes.ok
@@ -60,7 +66,7 @@ export async function runImportCommand(argv: readonly string[]): Promise<number>
     await importLines(client, createInterface({ input, crlfDelay: Infinity }), options.concurrency, counts, problems)
   } catch (error) {
     if (!(error instanceof NodeLineError) && !isClientError(error)) throw error
-    process.stderr.write(`arbor import: ${error.message}\n`)
+    process.stderr.write(`arbor import: ${(await describeAccessFailure(error, access, options.endpoints)) ?? error.message}\n`)
     code = exitCodes.failed
   } finally {
     input.destroy()

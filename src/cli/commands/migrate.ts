@@ -9,8 +9,13 @@
  * summary go to stderr. Exit 0 when the copy verified equal, 1 on a conflict, a difference, a
  * prefix not on the source or an error, 2 on bad usage. A `--hidden` key not on the source
  * is reported and skipped (it may have expired or been deleted since an earlier run).
+ * Each side has its credentials and TLS files (`--from-user`, `--from-cacert`, `--from-cert`,
+ * `--from-key`, the same with `--to-`), falling back to the shared `--user`, `--cacert`,
+ * `--cert`, `--key` (client-access.ts); each side is read once before the copy starts, so a
+ * refusal names its side.
  */
 import { ArborClient, clientDefaults, hiddenRootsInHistory, isClientError, isV2Error, v2ErrorCodes } from '../../client/index.js'
+import { addAccessOptions, addSideAccessOptions, clientAccessOf, describeAccessFailure, passwordVariable, readAccessOrUsage, type Access } from '../client-access.js'
 import { collectKey, exitCodes, integerIn, newCommand, parseCommand, parseEndpoint, parseKey } from '../command-usage.js'
 import { copyTree, emptyCopyCounts, problemLinesMax, type CopySettings } from '../tree-copy.js'
 import { emptyVerifyCounts, verifyTree } from '../tree-verify.js'
@@ -45,13 +50,23 @@ export async function runMigrateCommand(argv: readonly string[]): Promise<number
     .option('--ttl-tolerance-s <s>', 'remaining TTLs this close count as equal', integerIn(0, 3600), ttlToleranceSecondsDefault)
     .option('--timeout-ms <ms>', 'time allowed for each request', integerIn(1, 3_600_000), clientDefaults.requestTimeoutMs)
     .option('--no-verify', 'skip reading both sides back')
+  addSideAccessOptions(program, 'from', 'the source')
+  addSideAccessOptions(program, 'to', 'the target')
+  addAccessOptions(program, 'both sides')
   const parsed = parseCommand<MigrateOptions>(program, argv)
   if (parsed.kind === 'exit') return parsed.code
   const options = parsed.options
-  const connect = (endpoint: string): ArborClient =>
-    new ArborClient({ endpoint, connections: options.concurrency, requestTimeoutMs: options.timeoutMs })
-  const sides = { source: connect(options.from), target: connect(options.to) }
+  const fromRead = await readAccessOrUsage('arbor migrate', options, 'from', ['ARBOR_FROM_PASSWORD', passwordVariable], options.from)
+  if (fromRead.kind === 'exit') return fromRead.code
+  const toRead = await readAccessOrUsage('arbor migrate', options, 'to', ['ARBOR_TO_PASSWORD', passwordVariable], options.to)
+  if (toRead.kind === 'exit') return toRead.code
+  const connect = (endpoint: string, access: Access): ArborClient =>
+    new ArborClient({ endpoint, connections: options.concurrency, requestTimeoutMs: options.timeoutMs, ...clientAccessOf(access) })
+  const sides = { source: connect(options.from, fromRead.access), target: connect(options.to, toRead.access) }
   try {
+    const reached =
+      (await reach('source', sides.source, fromRead.access, options)) && (await reach('target', sides.target, toRead.access, options))
+    if (!reached) return exitCodes.failed
     return await migrate(sides, options)
   } catch (error) {
     if (!isClientError(error)) throw error
@@ -60,6 +75,23 @@ export async function runMigrateCommand(argv: readonly string[]): Promise<number
   } finally {
     await sides.source.close()
     await sides.target.close()
+  }
+}
+
+/**
+ * Reads the prefix on one side (absent is fine), so that refused credentials or a failed TLS
+ * handshake are reported with the side's name before anything is written.
+ * @returns false after one line on stderr when the side cannot be read.
+ */
+async function reach(name: 'source' | 'target', client: ArborClient, access: Access, options: MigrateOptions): Promise<boolean> {
+  try {
+    await client.get(options.prefix)
+    return true
+  } catch (error) {
+    if (isV2Error(error, v2ErrorCodes.KeyNotFound)) return true
+    if (!isClientError(error)) throw error
+    process.stderr.write(`arbor migrate: ${name}: ${(await describeAccessFailure(error, access, client.endpoint)) ?? error.message}\n`)
+    return false
   }
 }
 

@@ -2,7 +2,9 @@
  * `arbor snapshot save|status|restore` (etcd's `etcdctl snapshot save` and `etcdutl snapshot
  * status|restore`). `save` asks a running member for a copy through its client API
  * (`GET /arbor/v1/snapshot`); `status` and `restore` work on the file alone, offline, through
- * storage (ARCHITECTURE.md, "Where new capabilities go").
+ * storage (ARCHITECTURE.md, "Where new capabilities go"). `save` takes etcdctl's credential
+ * and TLS flags (`--user`, `--cacert`, `--cert`, `--key`: client-access.ts); while auth is on,
+ * only root may save.
  * Exit codes: 0 done, 1 failed (unreachable member, damaged file, existing data directory),
  * 2 bad usage (one line on stderr).
  */
@@ -11,12 +13,13 @@ import { closeSync, createWriteStream, existsSync, fsyncSync, openSync, readdirS
 import { basename, dirname, join } from 'node:path'
 import { finished } from 'node:stream/promises'
 import { Command, CommanderError } from 'commander'
-import { request } from 'undici'
+import { ArborClient, isClientError } from '../../client/index.js'
 import { parseInitialCluster, splitUrlList } from '../../config/index.js'
-import { snapshotRoutePath } from '../../http/index.js'
 import { clusterIdOf, memberIdOf } from '../../server/index.js'
 import { BackupFileError, backupChecksumBytes, readBackupStatus, restoreBackupFile, type BackupStatus } from '../../storage/index.js'
 import { databaseFileName } from '../bootstrap.js'
+import { maskPasswords } from '../command-usage.js'
+import { AccessError, accessFlagsOf, addAccessOptions, clientAccessOf, describeAccessFailure, passwordVariable, readAccess, type Access } from '../client-access.js'
 
 /** A failure the user can act on: printed as one line, exit 1. */
 class CommandFailed extends Error {}
@@ -32,13 +35,13 @@ export async function runSnapshotCommand(argv: readonly string[]): Promise<numbe
     .exitOverride()
     .configureOutput({ writeErr: () => undefined, writeOut: (text) => process.stdout.write(text) })
     .showSuggestionAfterError(true)
-  program
+  const saveCommand = program
     .command('save <file>')
-    .description("Saves a running member's state to <file>")
+    .description("Saves a running member's state to <file> (while auth is on, only root may)")
     .option('--endpoints <urls>', 'client URLs of members, comma-separated (the first that answers is used)', 'http://127.0.0.1:2379')
-    .action((file: string, options: { endpoints: string }) => {
-      outcome = save(file, splitUrlList(options.endpoints).filter((url) => url !== ''))
-    })
+  addAccessOptions(saveCommand, 'the member').action((file: string, options: { endpoints: string }) => {
+    outcome = save(file, splitUrlList(options.endpoints).filter((url) => url !== ''), options)
+  })
   program
     .command('status <file>')
     .description('Shows the index, term, key count, size and checksum of a snapshot file')
@@ -66,7 +69,7 @@ export async function runSnapshotCommand(argv: readonly string[]): Promise<numbe
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return 0
-      process.stderr.write(`arbor snapshot: ${error.message.replace(/^error: /, '').split('\n')[0]}\n`)
+      process.stderr.write(`arbor snapshot: ${maskPasswords(error.message.replace(/^error: /, '').split('\n')[0] ?? '')}\n`)
       return 2
     }
     if (error instanceof CommandFailed || error instanceof BackupFileError) {
@@ -81,31 +84,51 @@ function usage(message: string): CommanderError {
   return new CommanderError(2, 'arbor.usage', message)
 }
 
-/** Fetches a snapshot from the first endpoint that serves one, into `<file>.part`, then renames it. */
-async function save(file: string, endpoints: readonly string[]): Promise<void> {
+/**
+ * Fetches a snapshot from the first endpoint that serves one, into `<file>.part`, then renames it.
+ * @param flags the save command's parsed options (its access flags among them).
+ */
+async function save(file: string, endpoints: readonly string[], flags: object): Promise<void> {
   if (endpoints.length === 0) throw usage('--endpoints is empty')
+  for (const endpoint of endpoints) {
+    if (URL.canParse(endpoint) && (new URL(endpoint).username !== '' || new URL(endpoint).password !== '')) {
+      throw usage(`${new URL(endpoint).origin}: give the user and password with --user, not in the URL`)
+    }
+  }
+  let access: Access
+  try {
+    access = await readAccess(accessFlagsOf(flags), [passwordVariable], endpoints.join(','))
+  } catch (error) {
+    if (error instanceof AccessError) throw usage(error.message)
+    throw error
+  }
   const reasons: string[] = []
   for (const endpoint of endpoints) {
     try {
-      const saved = await saveFrom(endpoint, file)
+      const saved = await saveFrom(endpoint, file, access)
       process.stdout.write(`Snapshot saved at ${file} (index ${saved.index}, ${saved.bytes} bytes, sha256 ${saved.sha256})\n`)
       return
     } catch (error) {
-      reasons.push(`${endpoint}: ${(error as Error).message}`)
+      const why = isClientError(error) ? await describeAccessFailure(error, access, endpoint) : undefined
+      reasons.push(why ?? `${endpoint}: ${(error as Error).message}`)
     }
   }
   throw new CommandFailed(`no snapshot saved: ${reasons.join('; ')}`)
 }
 
-async function saveFrom(endpoint: string, file: string): Promise<{ index: string; bytes: number; sha256: string }> {
-  const url = endpoint.replace(/\/+$/, '') + snapshotRoutePath
-  const response = await request(url, { method: 'GET', headersTimeout: saveTimeoutMs, bodyTimeout: saveTimeoutMs })
-  if (response.statusCode !== 200) {
-    const text = (await response.body.text()).trim().split('\n')[0]
-    throw new CommandFailed(`${response.statusCode} ${text}`)
+async function saveFrom(endpoint: string, file: string, access: Access): Promise<{ index: string; bytes: number; sha256: string }> {
+  const client = new ArborClient({ endpoint, connections: 1, requestTimeoutMs: saveTimeoutMs, ...clientAccessOf(access) })
+  try {
+    return await download(client, file)
+  } finally {
+    await client.close()
   }
-  const bytes = Number(response.headers['content-length'])
-  const announced = String(response.headers['x-arbor-snapshot-sha256'] ?? '')
+}
+
+async function download(client: ArborClient, file: string): Promise<{ index: string; bytes: number; sha256: string }> {
+  const response = await client.snapshot()
+  const bytes = response.bytes ?? -1
+  const announced = response.sha256
   const part = `${file}.part`
   const hash = createHash('sha256')
   const out = createWriteStream(part, { flags: 'w' })
@@ -133,11 +156,12 @@ async function saveFrom(endpoint: string, file: string): Promise<{ index: string
     renameSync(part, file)
     fsyncPath(dirname(file) || '.')
   } catch (error) {
+    response.body.destroy() // an unread body would keep the connection, and close(), waiting
     out.destroy()
     rmSync(part, { force: true })
     throw error
   }
-  return { index: String(response.headers['x-arbor-snapshot-index'] ?? ''), bytes, sha256: announced }
+  return { index: response.appliedIndex, bytes, sha256: announced }
 }
 
 function fsyncPath(path: string): void {
