@@ -16,7 +16,24 @@
  * Usage: npx tsx scripts/bench.ts [--duration-s 10] [--warmup-s 2] [--only arbor|etcd]
  *          [--members 1] [--workloads put-64,get-64] [--watchers 1000] [--fanout-rounds 5]
  *          [--ops-max 1000000] [--get-keys 1000] [--cpu-prof] [--no-build] [--wait-idle-s 60]
- *          [--interleave]
+ *          [--interleave] [--tls [--client-cert-auth]] [--auth]
+ * Security (bench/security.ts; both servers get the same, and the report's first line and
+ * the JSON `settings.security` say which, e.g. `security: tls+auth`):
+ *   --tls               https client and peer URLs; one throwaway CA per run (openssl, in the
+ *                       run's temporary directory) signs the certificate every member serves
+ *                       and presents to its peers (peer certificates checked); the driver
+ *                       trusts the CA and keeps one connection (one handshake) per client
+ *   --client-cert-auth  with --tls: client URLs demand a certificate too; the driver has one
+ *   --auth              after start-up, root, a role with read+write on /* and a user `bench`
+ *                       holding it are created and auth enabled (v2 auth API); every request
+ *                       then carries Basic credentials of `bench`, so each is checked. A 401
+ *                       or 403 counts as an error like any non-2xx answer. The keys the
+ *                       reads need are written before auth is enabled (not measured). etcd
+ *                       3.4 runs bcrypt on every authenticated request (~80 ms of CPU here),
+ *                       so under --auth its figures are bound by that: at 64 clients a request
+ *                       takes ~2 s on two idle cores (keep --warmup-s above that, or nothing
+ *                       is measured), and registering 1000 watchers would need ~80 s of CPU,
+ *                       past the fan-out's 30 s bound (use fewer --watchers).
  * --cpu-prof runs arbor under `node --cpu-prof` and prints the top self-time functions; the
  * profiles stay in .tmp/bench-prof-<timestamp>/ (open them in Chrome DevTools).
  * Before each server it waits up to --wait-idle-s for other processes to leave the cores
@@ -33,10 +50,14 @@ import { parseArgs } from 'node:util'
 import { profilesIn, topSelfTime } from './bench/cpu-profile.js'
 import { CpuMeter, machineBusyCpuSeconds, type CpuUse } from './bench/cpu.js'
 import { runFanout } from './bench/fanout.js'
-import { runClosedLoop, runEach, type RequestSpec } from './bench/load.js'
+import { requestOnce, runClosedLoop, runEach, type Access, type RequestSpec } from './bench/load.js'
 import { markdown, ratiosOf, type BenchReport, type Measurement, type Row } from './bench/report.js'
 import {
-  arborMainJs, cleanupAll, etcdAvailable, etcdPath, repoRoot, startCluster, stopAll, stopCluster,
+  driverAccess, enableAuth, makeBenchCerts, memberTlsFlags, newCredentials, securityDescription, securityLabel,
+  type BenchCredentials,
+} from './bench/security.js'
+import {
+  arborMainJs, cleanupAll, etcdAvailable, etcdPath, makeTempDir, repoRoot, startCluster, stopAll, stopCluster,
   type Cluster, type ServerKind,
 } from './bench/servers.js'
 
@@ -57,6 +78,26 @@ interface Settings {
   readonly waitIdleMs: number
   /** One fresh server per workload, arbor and etcd alternating, so both meet similar noise. */
   readonly interleave: boolean
+  /** https client and peer URLs with the run's certificates (`--tls`). */
+  readonly tls: boolean
+  /** Client URLs demand a client certificate, which the driver presents (`--client-cert-auth`). */
+  readonly clientCertAuth: boolean
+  /** Auth on, every request as user `bench` (`--auth`). */
+  readonly auth: boolean
+}
+
+/** How one run reaches its servers, made once per run from the security settings. */
+interface Security {
+  /** `securityLabel` of the settings, e.g. `tls+auth`. */
+  readonly label: string
+  /** TLS flags of every member; undefined for plain http. */
+  readonly tlsFlags: readonly string[] | undefined
+  /** TLS of the driver without credentials: readiness and auth set-up. */
+  readonly setupAccess: Access
+  /** TLS and credentials of every workload request. */
+  readonly access: Access
+  /** The run's passwords when `--auth`. */
+  readonly credentials: BenchCredentials | undefined
 }
 
 /** The value every PUT writes: exactly 64 bytes, all unreserved in form encoding. */
@@ -76,8 +117,10 @@ interface Workload {
   readonly id: string
   readonly title: string
   readonly type: 'load' | 'fanout'
+  /** Whether it reads the `--get-keys` keys, which `populateKeys` writes first. */
+  readonly readsKeys: boolean
   /** Runs the workload; `meter` measures CPU over the measured part only. */
-  run(cluster: Cluster, meter: CpuMeter): Promise<Measurement>
+  run(cluster: Cluster, meter: CpuMeter, access: Access): Promise<Measurement>
 }
 
 function parseSettings(argv: string[]): Settings {
@@ -107,11 +150,15 @@ function settingsOf(argv: string[]): Settings {
       'no-build': { type: 'boolean', default: false },
       'wait-idle-s': { type: 'string', default: '60' },
       interleave: { type: 'boolean', default: false },
+      tls: { type: 'boolean', default: false },
+      'client-cert-auth': { type: 'boolean', default: false },
+      auth: { type: 'boolean', default: false },
     },
     strict: true,
   })
   const only = values.only
   if (only !== undefined && only !== 'arbor' && only !== 'etcd') throw new UsageError(`--only must be arbor or etcd, not ${only}`)
+  if (values['client-cert-auth'] && !values.tls) throw new UsageError('--client-cert-auth needs --tls')
   return {
     durationMs: positive(values['duration-s'], '--duration-s') * 1000,
     warmupMs: nonNegative(values['warmup-s'], '--warmup-s') * 1000,
@@ -126,6 +173,9 @@ function settingsOf(argv: string[]): Settings {
     build: !values['no-build'],
     waitIdleMs: nonNegative(values['wait-idle-s'], '--wait-idle-s') * 1000,
     interleave: values.interleave,
+    tls: values.tls,
+    clientCertAuth: values['client-cert-auth'],
+    auth: values.auth,
   }
 }
 
@@ -151,33 +201,53 @@ function nonNegative(text: string, flag: string): number {
 }
 
 /** The client URL of the cluster's leader, asked of its first member (etcd's /v2/members/leader). */
-async function leaderClientUrl(cluster: Cluster): Promise<string> {
-  const response = await fetch(`${cluster.clientUrls[0]}/v2/members/leader`)
-  const leader = (await response.json()) as { clientURLs?: string[] }
+async function leaderClientUrl(cluster: Cluster, access: Access): Promise<string> {
+  const answer = await requestOnce(cluster.clientUrls[0] ?? '', access, { method: 'GET', path: '/v2/members/leader' })
+  if (answer.status !== 200) throw new Error(`/v2/members/leader answered ${answer.status} ${answer.body.slice(0, 300)}`)
+  const leader = JSON.parse(answer.body) as { clientURLs?: string[] }
   const url = leader.clientURLs?.[0]
   if (url === undefined) throw new Error('the cluster names no leader')
   return url
 }
 
+/** Clusters whose `--get-keys` keys exist. */
+const populated = new Set<Cluster>()
+
+/**
+ * Writes the keys the read workloads read (`bench-get/k<i>`), once per cluster; not measured.
+ * Under `--auth` it runs before auth is enabled (`benchServer`): etcd 3.4 runs bcrypt on
+ * every authenticated request, and 1000 such writes at once starve its Raft loop into
+ * "request timed out" on two cores.
+ */
+async function populateKeys(cluster: Cluster, access: Access, settings: Settings): Promise<void> {
+  if (populated.has(cluster)) return
+  await runEach(cluster.clientUrls, access, populateConcurrency, settings.getKeys, (i) => ({
+    method: 'PUT', path: `/v2/keys/bench-get/k${i}`, body: `value=${value64}`,
+  }))
+  populated.add(cluster)
+}
+
 /** Every workload, in the order they run on each server. */
 function allWorkloads(settings: Settings): Workload[] {
-  type Run = (cluster: Cluster, meter: CpuMeter) => Promise<Measurement>
+  type Run = (cluster: Cluster, meter: CpuMeter, access: Access) => Promise<Measurement>
   const closedLoop = (
     concurrency: number,
     request: (client: number, seq: number) => RequestSpec,
     through: 'all' | 'leader' = 'all',
-  ): Run => async (cluster, meter) =>
+  ): Run => async (cluster, meter, access) =>
     runClosedLoop({
-      origins: through === 'leader' ? [await leaderClientUrl(cluster)] : cluster.clientUrls,
+      origins: through === 'leader' ? [await leaderClientUrl(cluster, access)] : cluster.clientUrls,
       concurrency,
       warmupMs: settings.warmupMs,
       durationMs: settings.durationMs,
       opsMax: settings.opsMax,
       request,
       meter,
+      access,
     }).then((result): Measurement => ({ kind: 'load', result }))
   const puts = [1, 16, 64, 256].map((c): Workload => ({
     id: `put-${c}`,
+    readsKeys: false,
     title: `PUT, ${c} client${c === 1 ? '' : 's'}`,
     type: 'load',
     run: closedLoop(c, (client, seq) => ({ method: 'PUT', path: `/v2/keys/bench-put-${c}/k${client}-${seq}`, body: `value=${value64}` })),
@@ -185,40 +255,51 @@ function allWorkloads(settings: Settings): Workload[] {
   // With several members: the same writes, every client talking to the leader.
   const leaderPuts = settings.members > 1 ? [16, 64, 256].map((c): Workload => ({
     id: `lput-${c}`,
+    readsKeys: false,
     title: `PUT through the leader, ${c} clients`,
     type: 'load',
     run: closedLoop(c, (client, seq) => ({ method: 'PUT', path: `/v2/keys/bench-lput-${c}/k${client}-${seq}`, body: `value=${value64}` }), 'leader'),
   })) : []
   const getPath = (client: number, seq: number): string => `/v2/keys/bench-get/k${(client * 7919 + seq) % settings.getKeys}`
-  const populated = new Set<Cluster>()
-  const withKeys = (run: Run): Run => async (cluster, meter) => {
-    if (!populated.has(cluster)) {
-      await runEach(cluster.clientUrls, populateConcurrency, settings.getKeys, (i) => ({
-        method: 'PUT', path: `/v2/keys/bench-get/k${i}`, body: `value=${value64}`,
-      }))
-      populated.add(cluster)
-    }
-    return run(cluster, meter)
+  const withKeys = (run: Run): Run => async (cluster, meter, access) => {
+    await populateKeys(cluster, access, settings)
+    return run(cluster, meter, access)
   }
   return [
     ...puts,
     ...leaderPuts,
-    { id: 'get-64', title: 'GET, 64 clients', type: 'load', run: withKeys(closedLoop(64, (c, s) => ({ method: 'GET', path: getPath(c, s) }))) },
+    { id: 'get-64', title: 'GET, 64 clients', type: 'load', readsKeys: true, run: withKeys(closedLoop(64, (c, s) => ({ method: 'GET', path: getPath(c, s) }))) },
     {
-      id: 'qget-64', title: 'GET ?quorum=true, 64 clients', type: 'load',
+      id: 'qget-64', title: 'GET ?quorum=true, 64 clients', type: 'load', readsKeys: true,
       run: withKeys(closedLoop(64, (c, s) => ({ method: 'GET', path: `${getPath(c, s)}?quorum=true` }))),
     },
     {
-      id: 'watch', title: `${settings.watchers} long-poll watchers, 1 PUT (${settings.fanoutRounds} rounds)`, type: 'fanout',
-      run: async (cluster, meter) => ({
+      id: 'watch', title: `${settings.watchers} long-poll watchers, 1 PUT (${settings.fanoutRounds} rounds)`, type: 'fanout', readsKeys: false,
+      run: async (cluster, meter, access) => ({
         kind: 'fanout',
         result: await runFanout({
           origins: cluster.clientUrls, watchers: settings.watchers, rounds: settings.fanoutRounds,
-          warmupRounds: 1, roundTimeoutMs: fanoutRoundTimeoutMs, key: 'fan', meter,
+          warmupRounds: 1, roundTimeoutMs: fanoutRoundTimeoutMs, key: 'fan', meter, access,
         }),
       }),
     },
   ]
+}
+
+/**
+ * The run's certificates (in a temporary directory removed at exit) when `--tls`, its
+ * passwords when `--auth`, and the driver's access from both.
+ */
+function prepareSecurity(settings: Settings): Security {
+  const certs = settings.tls ? makeBenchCerts(makeTempDir('certs')) : undefined
+  const credentials = settings.auth ? newCredentials() : undefined
+  return {
+    label: securityLabel(settings),
+    tlsFlags: certs === undefined ? undefined : memberTlsFlags(certs, settings.clientCertAuth),
+    setupAccess: driverAccess(certs, settings.clientCertAuth, undefined),
+    access: driverAccess(certs, settings.clientCertAuth, credentials),
+    credentials,
+  }
 }
 
 /** Builds dist/arbor.mjs as `npm install` does (`npm run build`), so the bench runs the current sources. */
@@ -239,15 +320,31 @@ async function benchServer(
   workloads: readonly Workload[],
   rows: Row[],
   settings: Settings,
+  security: Security,
   profileDir: string | undefined,
 ): Promise<{ otherBefore: number; loadBefore: number; loadAfter: number }> {
   const otherBefore = await waitIdle(settings.waitIdleMs)
   const loadBefore = loadavg()[0] ?? 0
-  process.stderr.write(`bench: starting ${kind} (${settings.members} member${settings.members === 1 ? '' : 's'})\n`)
+  process.stderr.write(`bench: starting ${kind} (${settings.members} member${settings.members === 1 ? '' : 's'}, security ${security.label})\n`)
   const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]
+  const credentials = security.credentials
   let cluster: Cluster
   try {
-    cluster = await startCluster({ kind, members: settings.members, nodeArgs })
+    cluster = await startCluster({
+      kind,
+      members: settings.members,
+      nodeArgs,
+      ...(security.tlsFlags === undefined ? {} : { tlsFlags: security.tlsFlags }),
+      access: security.setupAccess,
+      ...(credentials === undefined
+        ? {}
+        : {
+            prepare: async (c: Cluster) => {
+              if (workloads.some((w) => w.readsKeys)) await populateKeys(c, security.setupAccess, settings)
+              await enableAuth(c.clientUrls, security.setupAccess, credentials)
+            },
+          }),
+    })
   } catch (error) {
     process.stderr.write(`bench: ${kind} did not start: ${String(error)}\n`)
     for (const row of rows) (row.results as Record<string, Measurement>)[kind] = { kind: 'failed', error: `did not start: ${String(error)}` }
@@ -258,7 +355,7 @@ async function benchServer(
       const row = rows[i]
       if (row === undefined) continue
       const meter = new CpuMeter(() => cluster.members.map((m) => m.pid))
-      const measurement = await workload.run(cluster, meter).catch((error: unknown): Measurement => ({ kind: 'failed', error: String(error) }))
+      const measurement = await workload.run(cluster, meter, security.access).catch((error: unknown): Measurement => ({ kind: 'failed', error: String(error) }))
       ;(row.results as Record<string, Measurement>)[kind] = measurement
       process.stderr.write(`bench: ${kind} ${workload.id}: ${oneLine(measurement)}\n`)
     }
@@ -296,7 +393,8 @@ function oneLine(m: Measurement): string {
   }
   const r = m.result
   const first = r.firstError === undefined ? '' : ` (first: ${r.firstError})`
-  return `${r.ops} ops, ${r.opsPerSecond.toFixed(0)} ops/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, errors ${r.errors}${cpu}${first}`
+  if (r.ops === 0 && r.errors === 0) return `no request started in the measured window: every client still waited for a warm-up answer (latency above --warmup-s + --duration-s)${cpu}`
+  return `${r.ops} ops, ${r.opsPerSecond.toFixed(0)} ops/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, errors ${r.errors}, connections ${r.connections}${cpu}${first}`
 }
 
 function cpuText(c: CpuUse | undefined): string {
@@ -350,6 +448,7 @@ async function main(): Promise<void> {
   const unknown = [...(settings.workloads ?? [])].filter((id) => !known.some((w) => w.id === id))
   if (unknown.length > 0) throw new UsageError(`unknown workload ${unknown.join(', ')}; ids: ${known.map((w) => w.id).join(',')}`)
   const workloads = known.filter((w) => settings.workloads === undefined || settings.workloads.has(w.id))
+  const security = prepareSecurity(settings)
   const rows: Row[] = workloads.map((w) => ({ id: w.id, title: w.title, type: w.type, results: {} }))
   const outDir = join(repoRoot, '.tmp')
   mkdirSync(outDir, { recursive: true })
@@ -360,20 +459,20 @@ async function main(): Promise<void> {
     for (const [i, workload] of workloads.entries()) {
       for (const kind of available) {
         const dir = kind === 'arbor' ? profileDir : undefined
-        loadAverages[`${kind} ${workload.id}`] = await benchServer(kind, [workload], rows.slice(i, i + 1), settings, dir)
+        loadAverages[`${kind} ${workload.id}`] = await benchServer(kind, [workload], rows.slice(i, i + 1), settings, security, dir)
       }
     }
   } else {
     for (const kind of available) {
-      loadAverages[kind] = await benchServer(kind, workloads, rows, settings, kind === 'arbor' ? profileDir : undefined)
+      loadAverages[kind] = await benchServer(kind, workloads, rows, settings, security, kind === 'arbor' ? profileDir : undefined)
     }
   }
-  const table = markdown(rows)
+  const table = `security: ${security.label} (${securityDescription(settings)})\n\n${markdown(rows)}`
   process.stdout.write(`\n${table}\n`)
   const profile = profileDir === undefined ? undefined : summarizeProfiles(profileDir)
   const report: BenchReport = {
     startedAt,
-    settings: { ...settings, workloads: workloads.map((w) => w.id) },
+    settings: { ...settings, workloads: workloads.map((w) => w.id), security: security.label },
     environment: { ...environment(), loadAverages },
     rows,
     ratios: ratiosOf(rows),

@@ -8,7 +8,7 @@
 import { setMaxListeners } from 'node:events'
 import { Client } from 'undici'
 import type { CpuMeter, CpuUse } from './cpu.js'
-import { clientOptions } from './load.js'
+import { clientOptions, headersFor, type Access, type RequestHeaders } from './load.js'
 
 export interface FanoutOptions {
   /** Client URLs; watcher i connects to `origins[i % origins.length]`; the PUT goes to origins[0]. */
@@ -25,6 +25,8 @@ export interface FanoutOptions {
   readonly key: string
   /** Started after the warm-up rounds, stopped after the last round. */
   readonly meter?: CpuMeter
+  /** TLS and credentials of every connection and request. */
+  readonly access: Access
 }
 
 /** One round. Times in ms from just before the PUT was sent. */
@@ -59,15 +61,16 @@ type Registration = { delivery: Promise<Delivery> } | { error: string }
 export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
   const watchClients = Array.from(
     { length: options.watchers },
-    (_, i) => new Client(options.origins[i % options.origins.length] ?? '', clientOptions(options.roundTimeoutMs + 5_000)),
+    (_, i) => new Client(options.origins[i % options.origins.length] ?? '', clientOptions(options.roundTimeoutMs + 5_000, options.access)),
   )
-  const writer = new Client(options.origins[0] ?? '', clientOptions(10_000))
+  const writer = new Client(options.origins[0] ?? '', clientOptions(10_000, options.access))
+  const headers = headersFor(options.access)
   const rounds: FanoutRound[] = []
   let firstError: string | undefined
   try {
     for (let round = 0; round < options.warmupRounds + options.rounds; round += 1) {
       if (round === options.warmupRounds) options.meter?.start()
-      const outcome = await runRound(options, watchClients, writer, `round-${round}-${'f'.repeat(48)}`)
+      const outcome = await runRound(options, watchClients, writer, headers, `round-${round}-${'f'.repeat(48)}`)
       firstError ??= outcome.firstError
       if (round >= options.warmupRounds) rounds.push(outcome.round)
     }
@@ -94,18 +97,19 @@ async function runRound(
   options: FanoutOptions,
   watchClients: readonly Client[],
   writer: Client,
+  headers: RequestHeaders,
   value: string,
 ): Promise<{ round: FanoutRound; firstError: string | undefined }> {
   const abort = new AbortController()
   // Every watch of the round listens on this one signal.
   setMaxListeners(watchClients.length + 10, abort.signal)
-  const registering = watchClients.map((client) => watch(client, options.key, abort.signal))
+  const registering = watchClients.map((client) => watch(client, options.key, headers, abort.signal))
   const registrations = await withTimeout(Promise.all(registering), options.roundTimeoutMs, abort)
   const sentAtMs = performance.now()
   const put = await writer.request({
     method: 'PUT',
     path: `/v2/keys/${options.key}`,
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    headers: headers.form,
     body: `value=${value}`,
   })
   await put.body.dump()
@@ -140,9 +144,9 @@ async function runRound(
  * Starts one long-poll watch; resolves once its headers have arrived (the watch is
  * registered), with the delivery still in flight. Failures resolve as `{ error }`.
  */
-async function watch(client: Client, key: string, signal: AbortSignal): Promise<Registration> {
+async function watch(client: Client, key: string, headers: RequestHeaders, signal: AbortSignal): Promise<Registration> {
   try {
-    const response = await client.request({ method: 'GET', path: `/v2/keys/${key}?wait=true`, signal })
+    const response = await client.request({ method: 'GET', path: `/v2/keys/${key}?wait=true`, headers: headers.plain, signal })
     if (response.statusCode !== 200) {
       const text = await response.body.text()
       return { error: `watch answered ${response.statusCode}: ${text.slice(0, 300)}` }

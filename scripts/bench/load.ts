@@ -4,10 +4,24 @@
  * pipelining), each sending its next request as soon as the previous answer has been read.
  * A run is a warm-up (not recorded) followed by a measured window bounded both in time and
  * in operations; latencies are wall time from just before `request()` until the whole body
- * has been read, in milliseconds.
+ * has been read, in milliseconds. Over https (`Access.tls`) each connection makes one TLS
+ * handshake and keeps it (undici also resumes TLS sessions on a reconnect); `connections`
+ * in the result counts the connections opened, so a handshake per request would show.
  */
 import { Client } from 'undici'
 import type { CpuMeter, CpuUse } from './cpu.js'
+
+/**
+ * How the driver reaches the servers: what it trusts and presents in TLS, and the
+ * credentials every request carries. `{}` is plain http without credentials.
+ */
+export interface Access {
+  /** For https origins, as PEM text: the CA that signs the servers' certificates, and the
+   *  client certificate and key to present (when the servers demand one). */
+  readonly tls?: { readonly ca: string; readonly cert?: string; readonly key?: string }
+  /** The `Authorization` header value of every request, e.g. `Basic YmVuY2g6...`. */
+  readonly authorization?: string
+}
 
 /** One request of a workload. `body` is sent form-encoded (`application/x-www-form-urlencoded`). */
 export interface RequestSpec {
@@ -31,6 +45,8 @@ export interface ClosedLoopOptions {
   request(clientIndex: number, seq: number): RequestSpec
   /** Started when the measured window opens, stopped after its last answer. */
   readonly meter?: CpuMeter
+  /** TLS and credentials of every connection and request. */
+  readonly access: Access
 }
 
 /** The outcome of one measured window. Latencies count successful (2xx) answers only. */
@@ -52,20 +68,68 @@ export interface LoadResult {
   readonly firstError: string | undefined
   /** CPU used in the measured window, when a meter was given. */
   readonly cpu: CpuUse | undefined
+  /** Connections opened over the whole run, warm-up included: `concurrency` when every
+   *  simulated client kept its one connection (one TLS handshake each over https). */
+  readonly connections: number
 }
 
-const formHeaders = { 'content-type': 'application/x-www-form-urlencoded' }
-const noHeaders = {}
+/** The headers of a request without a body and of a form-encoded one, under `access`. */
+export interface RequestHeaders {
+  readonly plain: Readonly<Record<string, string>>
+  readonly form: Readonly<Record<string, string>>
+}
 
-/** Connection options for a simulated client: keep-alive, one request at a time. */
-export function clientOptions(bodyTimeoutMs: number): Client.Options {
+/** The headers every request carries under `access` (built once per run, not per request). */
+export function headersFor(access: Access): RequestHeaders {
+  const auth: Record<string, string> = access.authorization === undefined ? {} : { authorization: access.authorization }
+  return { plain: auth, form: { ...auth, 'content-type': 'application/x-www-form-urlencoded' } }
+}
+
+/**
+ * Connection options for a simulated client: keep-alive, one request at a time, and over
+ * https the CA to trust and the client certificate of `access`.
+ */
+export function clientOptions(bodyTimeoutMs: number, access: Access): Client.Options {
   return {
     pipelining: 1,
     keepAliveTimeout: 30_000,
     keepAliveMaxTimeout: 60_000,
     headersTimeout: 10_000,
     bodyTimeout: bodyTimeoutMs,
-    connect: { timeout: 5_000 },
+    connect: { timeout: 5_000, ...(access.tls ?? {}) },
+  }
+}
+
+/** A request of `requestOnce`: a JSON or form body (or none), and its own credentials if any. */
+export interface OnceSpec {
+  readonly method: 'GET' | 'PUT'
+  readonly path: string
+  readonly json?: string
+  readonly form?: string
+  /** The `Authorization` header; `Access.authorization` is not used here. */
+  readonly authorization?: string
+}
+
+/**
+ * Sends one request on a connection of its own (closed afterwards) and reads the answer;
+ * for set-up steps, not for measured load.
+ * @throws Error when the request fails (no answer); any status is returned.
+ */
+export async function requestOnce(
+  origin: string,
+  access: Access,
+  spec: OnceSpec,
+): Promise<{ status: number; body: string }> {
+  const client = new Client(origin, clientOptions(10_000, access))
+  try {
+    const headers: Record<string, string> = {}
+    if (spec.authorization !== undefined) headers.authorization = spec.authorization
+    if (spec.json !== undefined) headers['content-type'] = 'application/json'
+    else if (spec.form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded'
+    const response = await client.request({ method: spec.method, path: spec.path, headers, body: spec.json ?? spec.form })
+    return { status: response.statusCode, body: await response.body.text() }
+  } finally {
+    await client.close()
   }
 }
 
@@ -94,8 +158,11 @@ class Tally {
 export async function runClosedLoop(options: ClosedLoopOptions): Promise<LoadResult> {
   const clients = Array.from(
     { length: options.concurrency },
-    (_, i) => new Client(options.origins[i % options.origins.length] ?? '', clientOptions(10_000)),
+    (_, i) => new Client(options.origins[i % options.origins.length] ?? '', clientOptions(10_000, options.access)),
   )
+  let connections = 0
+  for (const client of clients) client.on('connect', () => (connections += 1))
+  const headers = headersFor(options.access)
   const tally = new Tally()
   const measureFromMs = performance.now() + options.warmupMs
   const measureToMs = measureFromMs + options.durationMs
@@ -110,7 +177,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<LoadRes
       if (measured && started >= options.opsMax) return
       if (measured) started += 1
       const spec = options.request(clientIndex, seq)
-      const outcome = await send(client, spec)
+      const outcome = await send(client, spec, headers)
       const endMs = performance.now()
       if (!measured) continue
       lastAnswerMs = Math.max(lastAnswerMs, endMs)
@@ -126,18 +193,18 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<LoadRes
   clearTimeout(meterTimer)
   const cpu = options.meter?.stop(tally.latenciesMs.length)
   await Promise.all(clients.map((client) => client.close()))
-  return summarize(tally, lastAnswerMs - measureFromMs, cpu)
+  return summarize(tally, lastAnswerMs - measureFromMs, cpu, connections)
 }
 
 type Outcome = { ok: true; label: string } | { ok: false; label: string; detail: string }
 
 /** Sends one request and reads the whole answer. A non-2xx answer or a thrown error is `ok: false`. */
-async function send(client: Client, spec: RequestSpec): Promise<Outcome> {
+async function send(client: Client, spec: RequestSpec, headers: RequestHeaders): Promise<Outcome> {
   try {
     const response = await client.request({
       method: spec.method,
       path: spec.path,
-      headers: spec.body === undefined ? noHeaders : formHeaders,
+      headers: spec.body === undefined ? headers.plain : headers.form,
       body: spec.body,
     })
     const label = String(response.statusCode)
@@ -153,7 +220,7 @@ async function send(client: Client, spec: RequestSpec): Promise<Outcome> {
   }
 }
 
-function summarize(tally: Tally, elapsedMs: number, cpu: CpuUse | undefined): LoadResult {
+function summarize(tally: Tally, elapsedMs: number, cpu: CpuUse | undefined, connections: number): LoadResult {
   const sorted = Float64Array.from(tally.latenciesMs).sort()
   const ops = sorted.length
   return {
@@ -167,6 +234,7 @@ function summarize(tally: Tally, elapsedMs: number, cpu: CpuUse | undefined): Lo
     outcomes: Object.fromEntries(tally.outcomes),
     firstError: tally.firstError,
     cpu,
+    connections,
   }
 }
 
@@ -187,19 +255,21 @@ export function percentile(sorted: Float64Array, q: number): number {
  */
 export async function runEach(
   origins: readonly string[],
+  access: Access,
   concurrency: number,
   count: number,
   request: (index: number) => RequestSpec,
 ): Promise<void> {
   const clients = Array.from(
     { length: concurrency },
-    (_, i) => new Client(origins[i % origins.length] ?? '', clientOptions(10_000)),
+    (_, i) => new Client(origins[i % origins.length] ?? '', clientOptions(10_000, access)),
   )
+  const headers = headersFor(access)
   let next = 0
   const work = async (client: Client): Promise<void> => {
     for (let index = next++; index < count; index = next++) {
       const spec = request(index)
-      const outcome = await send(client, spec)
+      const outcome = await send(client, spec, headers)
       if (!outcome.ok) throw new Error(`${spec.method} ${spec.path} failed: ${outcome.detail}`)
     }
   }

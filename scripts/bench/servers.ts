@@ -3,8 +3,9 @@
  * (`/usr/bin/etcd`, v2 API on), as clusters of `members` processes on loopback, each member on
  * free ports and a fresh data directory under one temporary directory. Every process is
  * ended by its PID and every temporary directory removed by `cleanupAll`, which `bench.ts`
- * also calls on SIGINT/SIGTERM. Both servers get the same etcd member flags; only the log
- * flags differ (arbor: `--log-level warn`; etcd: `--logger zap --log-level warn`).
+ * also calls on SIGINT/SIGTERM. Both servers get the same etcd member flags (TLS ones
+ * included, with https URLs, when `tlsFlags` is given); only the log flags differ (arbor:
+ * `--log-level warn`; etcd: `--logger zap --log-level warn`).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Client } from 'undici'
 import { freePort } from '../../test/support/arbor-process.js'
+import type { Access } from './load.js'
 
 export type ServerKind = 'arbor' | 'etcd'
 
@@ -58,20 +60,29 @@ export interface ClusterOptions {
   readonly members: number
   /** Extra arguments for `node` before the script (arbor only), e.g. ['--cpu-prof']. */
   readonly nodeArgs?: readonly string[]
+  /** TLS flags of every member (security.ts `memberTlsFlags`); client and peer URLs are
+   *  https when given, http otherwise. */
+  readonly tlsFlags?: readonly string[]
+  /** How the readiness checks reach the members (the CA to trust over https). */
+  readonly access: Access
+  /** Runs once the cluster is ready, before `startCluster` returns (e.g. enabling auth);
+   *  a throw fails the start like a member that does not come up. */
+  readonly prepare?: (cluster: Cluster) => Promise<void>
 }
 
 const liveMembers = new Set<MemberProcess>()
 const liveTempDirs = new Set<string>()
 
 /**
- * Starts `members` processes of `kind` forming one cluster, and waits until member 0 answers
- * /health with 200 and a first PUT succeeds (a leader exists and the log is writable).
- * @throws Error when a member exits or the cluster is not ready within `startTimeoutMs`;
- *         the cluster is stopped and its directory removed before the throw.
+ * Starts `members` processes of `kind` forming one cluster, waits until member 0 answers
+ * /health with 200 and a first PUT succeeds (a leader exists and the log is writable), then
+ * runs `prepare`.
+ * @throws Error when a member exits, the cluster is not ready within `startTimeoutMs`, or
+ *         `prepare` throws; the cluster is stopped and its directory removed before the throw.
  */
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
-  const tempDir = mkdtempSync(join(tmpdir(), `arbor-bench-${options.kind}-`))
-  liveTempDirs.add(tempDir)
+  const tempDir = makeTempDir(options.kind)
+  const scheme = options.tlsFlags === undefined ? 'http' : 'https'
   const names = Array.from({ length: options.members }, (_, i) => `m${i}`)
   const clientPorts: number[] = []
   const peerPorts: number[] = []
@@ -79,19 +90,20 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     clientPorts.push(await freePort())
     peerPorts.push(await freePort())
   }
-  const initialCluster = names.map((name, i) => `${name}=http://127.0.0.1:${peerPorts[i]}`).join(',')
+  const initialCluster = names.map((name, i) => `${name}=${scheme}://127.0.0.1:${peerPorts[i]}`).join(',')
   const members = names.map((name, i) =>
     spawnMember(options, {
       name,
       dataDir: join(tempDir, name),
-      clientUrl: `http://127.0.0.1:${clientPorts[i]}`,
-      peerUrl: `http://127.0.0.1:${peerPorts[i]}`,
+      clientUrl: `${scheme}://127.0.0.1:${clientPorts[i]}`,
+      peerUrl: `${scheme}://127.0.0.1:${peerPorts[i]}`,
       initialCluster,
     }),
   )
   const cluster: Cluster = { kind: options.kind, members, clientUrls: members.map((m) => m.clientUrl), tempDir }
   try {
-    await waitReady(cluster)
+    await waitReady(cluster, options.access)
+    await options.prepare?.(cluster)
   } catch (error) {
     await stopCluster(cluster)
     throw error
@@ -118,6 +130,7 @@ function spawnMember(options: ClusterOptions, flags: MemberFlags): MemberProcess
     '--initial-advertise-peer-urls', flags.peerUrl,
     '--initial-cluster', flags.initialCluster,
     '--initial-cluster-state', 'new',
+    ...(options.tlsFlags ?? []),
   ]
   const [command, args] =
     options.kind === 'arbor'
@@ -140,9 +153,9 @@ function spawnMember(options: ClusterOptions, flags: MemberFlags): MemberProcess
 }
 
 /** Polls member 0 until /health is 200 and a PUT of `/v2/keys/bench-ready` answers 2xx. */
-async function waitReady(cluster: Cluster): Promise<void> {
+async function waitReady(cluster: Cluster, access: Access): Promise<void> {
   const deadline = Date.now() + startTimeoutMs
-  const client = new Client(cluster.clientUrls[0] ?? '', { headersTimeout: 2_000, bodyTimeout: 2_000, connect: { timeout: 1_000 } })
+  const client = new Client(cluster.clientUrls[0] ?? '', { headersTimeout: 2_000, bodyTimeout: 2_000, connect: { timeout: 1_000, ...(access.tls ?? {}) } })
   try {
     while (Date.now() < deadline) {
       const dead = cluster.members.find((m) => m.child.exitCode !== null || m.child.signalCode !== null)
@@ -170,11 +183,26 @@ async function answers2xx(client: Client, method: 'GET' | 'PUT', path: string, b
   }
 }
 
+/**
+ * A new directory `arbor-bench-<label>-XXXXXX` under the system's temporary directory,
+ * removed by `removeTempDir`, `stopAll` or `cleanupAll`, e.g. for a run's certificates.
+ */
+export function makeTempDir(label: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `arbor-bench-${label}-`))
+  liveTempDirs.add(dir)
+  return dir
+}
+
+/** Removes a directory made by `makeTempDir`. */
+export function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true })
+  liveTempDirs.delete(dir)
+}
+
 /** SIGTERM every member (SIGKILL after `stopTimeoutMs`), wait for all exits, remove the directory. */
 export async function stopCluster(cluster: Cluster): Promise<void> {
   await Promise.all(cluster.members.map((m) => stopMember(m)))
-  rmSync(cluster.tempDir, { recursive: true, force: true })
-  liveTempDirs.delete(cluster.tempDir)
+  removeTempDir(cluster.tempDir)
 }
 
 async function stopMember(member: MemberProcess): Promise<void> {
